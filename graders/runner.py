@@ -1,0 +1,42 @@
+"""Run the kit's exercise tests in this process and return their outcomes.
+
+`gradeschool check`, the learner loop and the notebooks all call `run_checks`; the grader
+runs the same tests with learner code in an isolated worker."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import results as R
+from .catalogue import Exercise, load_catalogue
+from .paths import tests_dir
+
+
+def pytest_args(exercises: Sequence[Exercise], impl: str, results_json: Path,
+                extra: Sequence[str] = ()) -> list[str]:
+    args = [str(tests_dir()), "--impl", str(impl), "--results-json", str(results_json),
+            "-q", "--no-summary", "-p", "no:cacheprovider", "--device", "cpu"]
+    for e in exercises:
+        args += ["--exercise", e.name]
+    return args + list(extra)
+
+
+def run_checks(selectors: Sequence[str] = (), impl: str = "exercises",
+               extra: Sequence[str] = (), echo: bool = False) -> list[R.TestResult]:
+    """Run the tests of the selected topics/exercises (all when empty) against `impl`."""
+    import pytest
+
+    exercises = load_catalogue().resolve(list(selectors))
+    with tempfile.TemporaryDirectory(prefix="gradeschool-") as tmp:
+        out = Path(tmp) / "results.json"
+        args = pytest_args(exercises, impl, out, extra)
+        sink = contextlib.nullcontext() if echo else contextlib.redirect_stdout(io.StringIO())
+        with sink:
+            code = pytest.main(args)
+        if not out.exists():
+            raise RuntimeError(f"the test run did not finish (pytest exit code {code})")
+        return R.load(out)
