@@ -219,6 +219,9 @@ def _gradeschool_gate(request: pytest.FixtureRequest) -> None:
     exercise = _exercise_of(request.node)
     if exercise is None or "impl" not in request.fixturenames:
         return
+    mutant = _mutant_param(request.node)
+    if mutant and state(request.config).kills.get(mutant):
+        pytest.skip("mutant already caught by an earlier test")
     impl = request.getfixturevalue("impl")
     found = impl.state(load_catalogue().exercise(exercise))
     if found.status == "not started":

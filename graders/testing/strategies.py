@@ -58,3 +58,11 @@ def dtype_and(draw, make, *args, **kwargs):
 
 
 seeds = st.integers(0, 2**32 - 1)
+
+
+# Topic-specific strategies go below, each topic under its own heading (append only).
+# --- losses ---
+# --- backprop ---
+# --- regularization ---
+# --- optimizers ---
+# --- cnn ---
