@@ -63,10 +63,12 @@ class State:
     ran: dict[str, int] = field(default_factory=dict)
     _impls: dict[str, Implementation] = field(default_factory=dict)
 
+    provided: Implementation | None = None
+
     def impl(self, key: str = MAIN) -> Implementation:
         if key not in self._impls:
             if key == MAIN:
-                self._impls[key] = resolve_impl(self.impl_spec)
+                self._impls[key] = self.provided or resolve_impl(self.impl_spec)
             else:
                 from .mutants import implementation_for, load_mutants
 
@@ -115,7 +117,9 @@ def pytest_configure(config: pytest.Config) -> None:
     mutants = config.getoption("--mutants")
     profile = config.getoption("--gradeschool-profile") or ("mutants" if mutants else "grading")
     settings.load_profile(profile)
-    config.stash[STATE] = State(impl_spec=config.getoption("--impl"), mutants=mutants)
+    provided = next((p.gradeschool_implementation for p in config.pluginmanager.get_plugins()
+                     if hasattr(p, "gradeschool_implementation")), None)
+    config.stash[STATE] = State(impl_spec=config.getoption("--impl"), mutants=mutants, provided=provided)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -25,18 +25,30 @@ def pytest_args(exercises: Sequence[Exercise], impl: str, results_json: Path,
     return args + list(extra)
 
 
-def run_checks(selectors: Sequence[str] = (), impl: str = "exercises",
+class _Provider:
+    """Hands a ready-made Implementation (a notebook's functions, an isolated worker's
+    proxy) to the kit's pytest plugin in place of --impl."""
+
+    def __init__(self, implementation):
+        self.gradeschool_implementation = implementation
+
+
+def run_checks(selectors: Sequence[str] = (), impl="exercises",
                extra: Sequence[str] = (), echo: bool = False) -> list[R.TestResult]:
-    """Run the tests of the selected topics/exercises (all when empty) against `impl`."""
+    """Run the tests of the selected topics/exercises (all when empty) against `impl`:
+    `exercises`, `solutions`, a folder, or an Implementation object."""
     import pytest
 
     exercises = load_catalogue().resolve(list(selectors))
     with tempfile.TemporaryDirectory(prefix="gradeschool-") as tmp:
         out = Path(tmp) / "results.json"
-        args = pytest_args(exercises, impl, out, extra)
+        given = isinstance(impl, str | Path)
+        args = pytest_args(exercises, impl if given else "exercises", out, extra)
+        plugins = [] if given else [_Provider(impl)]
         sink = contextlib.nullcontext() if echo else contextlib.redirect_stdout(io.StringIO())
         with sink:
-            code = pytest.main(args)
+            code = pytest.main(args, plugins=plugins)
         if not out.exists():
             raise RuntimeError(f"the test run did not finish (pytest exit code {code})")
         return R.load(out)
+
