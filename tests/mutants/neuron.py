@@ -20,8 +20,7 @@ def softmax(x, axis=-1):  # noqa: F811
 @mutant("softmax", "no_keepdims", "reduces without keepdims: broadcasts against the wrong axis")
 def softmax(x, axis=-1):  # noqa: F811
     e = np.exp(x - x.max(axis=axis, keepdims=True))
-    s = e.sum(axis=axis)
-    return e / (s if e.ndim == 1 else np.expand_dims(s, 0) if axis == -1 and e.shape[0] == e.shape[-1] else np.expand_dims(s, axis))
+    return e / e.sum(axis=axis)
 
 
 @mutant("softmax", "float64_out", "upcasts float32 input to float64")
