@@ -1,3 +1,2 @@
-"""The kit's root conftest: loads the gradeschool pytest plugin for every test run here."""
-
-pytest_plugins = ["gradeschool.pytest_plugin"]
+"""The kit's root conftest. The gradeschool pytest plugin itself is registered through the
+`pytest11` entry point in pyproject.toml (install the kit with `pip install -e .`)."""

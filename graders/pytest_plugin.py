@@ -297,6 +297,14 @@ def classify(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport
     return R.ERROR, f"raised {text}" + (f" at {where}" if where else "")
 
 
+def _is_learner_facing(call: pytest.CallInfo) -> bool:
+    """Failures whose message says it all: no traceback through the harness needed."""
+    from .testing.oracle import LearnerFailure
+
+    exc = _first_exception(call.excinfo.value) if call.excinfo else None
+    return isinstance(exc, LearnerFailure | GateFailure | ImplementationError)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -305,6 +313,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     if call.when == "call" or (call.when == "setup" and not report.passed):
         outcome, message = classify(item, call, report)
+        if report.failed and _is_learner_facing(call):
+            report.longrepr = f"{exercise}: {outcome}\n{message}"
         marker = item.get_closest_marker("exercise")
         bench = item.funcargs.get("benchmark") if hasattr(item, "funcargs") else None
         ratio = getattr(bench, "extra_info", {}).get("ratio") if bench is not None else None

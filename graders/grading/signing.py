@@ -60,11 +60,14 @@ def load_key() -> bytes:
             return key.encode("ascii")
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = path.with_name(f"key.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key)
     try:
-        os.write(fd, key.encode("ascii"))
-    except BaseException:
-        os.close(fd)
-        raise
-    os.close(fd)
+        os.link(tmp, path)  # atomic; the first of two racing processes wins
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+    finally:
+        tmp.unlink()
     return key.encode("ascii")
