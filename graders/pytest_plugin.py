@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -251,7 +252,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
         st = state(pyfuncitem.config)
         st.ran[mutant] = st.ran.get(mutant, 0) + 1
         try:
-            return (yield)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a mutant's overflow warnings are expected noise
+                return (yield)
         except (Exception, pytest.fail.Exception):
             st.kills.setdefault(mutant, []).append(pyfuncitem.nodeid)
             return True

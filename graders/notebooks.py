@@ -1,0 +1,435 @@
+"""Notebooks: nbgrader source notebooks generated from solutions/, and submitted notebooks
+turned back into topic modules.
+
+A topic's notebook is built from `solutions/<topic>.py` (no third copy to maintain):
+
+- markdown cells with the theory (the module docstring) and, per exercise, its summary,
+  points and the function docstrings (formulas, shapes, hints);
+- a set-up cell with the module's imports;
+- a solution cell per exercise, the answer between `### BEGIN SOLUTION` / `### END SOLUTION`;
+- a locked grade cell per exercise that runs the kit's property tests of that exercise on
+  the notebook's own functions and ends with the numeric score (nbgrader reads a float
+  result as partial credit). Its `### BEGIN HIDDEN TESTS` region switches the run to the
+  full test set (tests marked `hidden` too) and to an instructor's Hypothesis seed.
+
+`notebook_to_modules` goes the other way: the code cells of submitted notebooks, grade cells
+left out, become `<topic>.py` files that `gradeschool grade` grades like any submission."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import json
+import os
+import re
+import secrets
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalogue import Catalogue, Exercise, load_catalogue
+from .paths import solutions_dir
+
+GRADE_MARK = "# gradeschool grade cell"
+META = "gradeschool"
+NBGRADER_SCHEMA = 3
+# Per-test limit inside a grade cell (pytest-timeout) and nbgrader's per-cell limit: a
+# hanging submission fails its tests one by one instead of killing the whole notebook.
+TEST_TIMEOUT_S = 60
+CELL_TIMEOUT_S = 900
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+MAGIC = re.compile(r"^\s*[%!]")
+
+
+class NotebookError(ValueError):
+    """A notebook cannot be built or converted."""
+
+
+# ------------------------------------------------------------------ solution -> notebook
+@dataclass
+class _Chunk:
+    """Consecutive top-level statements of a solution module."""
+
+    source: str
+    exercise: Exercise | None = None
+
+
+@dataclass
+class _Parsed:
+    docstring: str
+    preamble: str
+    chunks: list[_Chunk] = field(default_factory=list)
+    docs: dict[str, str] = field(default_factory=dict)  # function/class -> docstring
+
+
+def _parse_solution(source: str, catalogue: Catalogue, topic: str) -> _Parsed:
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    body = list(tree.body)
+    doc = ast.get_docstring(tree) or ""
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        first_code = body[0].end_lineno
+        body = body[1:]
+    else:
+        first_code = 0
+
+    def start(node: ast.stmt) -> int:
+        return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+
+    defs = [n for n in body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    first_def = start(defs[0]) if defs else len(lines) + 1
+    parsed = _Parsed(doc, "".join(lines[first_code:first_def - 1]).strip("\n"))
+    ordered = [n for n in body if start(n) >= first_def]
+    for i, node in enumerate(ordered):
+        end = start(ordered[i + 1]) - 1 if i + 1 < len(ordered) else len(lines)
+        text = "".join(lines[start(node) - 1:end]).strip("\n")
+        owner = None
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            owner = catalogue.owner_of(node.name)
+            if owner is not None and owner.topic != topic:
+                owner = None
+            parsed.docs[node.name] = ast.get_docstring(node) or ""
+        last = parsed.chunks[-1] if parsed.chunks else None
+        if last is not None and last.exercise == owner:
+            last.source += "\n\n\n" + text
+        else:
+            parsed.chunks.append(_Chunk(text, owner))
+    return parsed
+
+
+def _to_nbgrader_markers(code: str) -> str:
+    """`# BEGIN SOLUTION` -> `### BEGIN SOLUTION` (nbgrader's markers), same for END."""
+    code = re.sub(r"^(\s*)#+ BEGIN SOLUTION\s*$", r"\1### BEGIN SOLUTION", code, flags=re.M)
+    return re.sub(r"^(\s*)#+ END SOLUTION\s*$", r"\1### END SOLUTION", code, flags=re.M)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _nbgrader(grade_id: str, *, solution=False, grade=False, locked=False, points=None) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked,
+            "schema_version": NBGRADER_SCHEMA, "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def grade_cell_source(exercise: Exercise, seed: int) -> str:
+    """The locked cell that scores one exercise; its last line is the numeric score."""
+    functions = ", ".join(f"`{f}`" for f in exercise.functions)
+    return textwrap.dedent(f"""\
+        {GRADE_MARK}: {exercise.name} ({_fmt(exercise.points)} points)
+        # Runs the kit's property tests of {exercise.name} on your {functions} and prints
+        # what differs from the PyTorch reference. The number below is your score.
+        from gradeschool.notebooks import grade
+        tests = dict(hidden=False)
+        ### BEGIN HIDDEN TESTS
+        tests = dict(hidden=True, seed={seed})
+        ### END HIDDEN TESTS
+        grade({exercise.name!r}, globals(), **tests)""")
+
+
+def _docs_markdown(exercise: Exercise, docs: Mapping[str, str]) -> str:
+    parts = [f"## {exercise.name} ({_fmt(exercise.points)} points)", "", exercise.summary]
+    for fn in exercise.functions:
+        if docs.get(fn):
+            parts += ["", f"**`{fn}`**", "", "```text", docs[fn], "```"]
+    return "\n".join(parts).strip() + "\n"
+
+
+def build_notebook(topic: str, exercises: Sequence[str] | None = None, seed: int | None = None,
+                   catalogue: Catalogue | None = None, solutions: Path | None = None):
+    """The nbgrader source notebook of one topic (nbformat v4 NotebookNode).
+
+    `exercises` limits the assignment to some exercises; the functions of the others are
+    provided, solved, in a locked cell (so that what is asked may still call them)."""
+    import nbformat.v4 as nbf
+
+    catalogue = catalogue or load_catalogue()
+    info = catalogue.topic(topic)
+    path = (solutions or solutions_dir()) / info.module
+    if not path.is_file():
+        raise NotebookError(f"there is no solution module {path} for topic {topic!r}")
+    wanted = set(exercises) if exercises else {e.name for e in info.exercises}
+    unknown = wanted - {e.name for e in info.exercises}
+    if unknown:
+        raise NotebookError(f"topic {topic!r} has no exercise {', '.join(sorted(unknown))}")
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    parsed = _parse_solution(path.read_text(encoding="utf-8"), catalogue, topic)
+    asked = [e for e in info.exercises if e.name in wanted]
+    points = sum(e.points for e in asked)
+
+    cells = []
+
+    def markdown(text: str, role: str, grade_id: str, exercise: str | None = None):
+        cell = nbf.new_markdown_cell(text)
+        cell.metadata = {"nbgrader": _nbgrader(grade_id, locked=True),
+                         META: {"role": role, **({"exercise": exercise} if exercise else {})}}
+        cells.append(cell)
+
+    def code(text: str, role: str, nbgrader: dict | None, exercise: str | None = None):
+        cell = nbf.new_code_cell(text)
+        cell.metadata = {META: {"role": role, **({"exercise": exercise} if exercise else {})}}
+        if nbgrader is not None:
+            cell.metadata["nbgrader"] = nbgrader
+        cells.append(cell)
+
+    intro = (f"# {info.name}: {info.title}\n\n{parsed.docstring}\n\n"
+             f"This assignment: {', '.join(f'`{e.name}`' for e in asked)} — {_fmt(points)} points. "
+             "Write each answer in place of `raise NotImplementedError()`, using NumPy and the "
+             "standard library only. The cell after each answer runs the kit's property tests "
+             "against PyTorch and prints your score; run it as often as you like.\n")
+    markdown(intro, "theory", "intro")
+    code(parsed.preamble or "import numpy as np", "setup", None)
+    provided = [c.source for c in parsed.chunks if c.exercise is None or c.exercise.name not in wanted]
+    if len(provided) != len(parsed.chunks):
+        given = [c for c in parsed.chunks if c.exercise is not None and c.exercise.name not in wanted]
+        if given:
+            markdown("Provided: functions this assignment does not ask for, solved, so that "
+                     "the exercises below may use them.\n", "theory", "provided_intro")
+            code("\n\n\n".join(provided), "provided", _nbgrader("provided", locked=True))
+            provided = []
+    for chunk in parsed.chunks:
+        ex = chunk.exercise
+        if ex is None or ex.name not in wanted:
+            if provided and chunk.source in provided:  # helpers between exercises
+                code(chunk.source, "helper", None)
+            continue
+        markdown(_docs_markdown(ex, parsed.docs), "theory", f"{ex.name}_theory", ex.name)
+        code(_to_nbgrader_markers(chunk.source), "solution",
+             _nbgrader(f"{ex.name}_solution", solution=True), ex.name)
+        code(grade_cell_source(ex, seed), "grade",
+             _nbgrader(f"{ex.name}_tests", grade=True, locked=True, points=ex.points), ex.name)
+    nb = nbf.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata[META] = {"topic": topic, "exercises": [e.name for e in asked], "points": points,
+                         "kit_version": kit_version()}
+    return nb
+
+
+def kit_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gradeschool")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+NBGRADER_CONFIG = '''\
+"""nbgrader configuration written by `gradeschool nbgrader build` (edit freely)."""
+
+c = get_config()  # noqa: F821
+
+c.CourseDirectory.course_id = {course_id!r}
+# Grade cells write nothing here (their temporary files live outside the course), and
+# nothing stray is released or fed back either.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".hypothesis", ".pytest_cache",
+    ".benchmarks", "gradeschool-*", "*.results.json",
+]
+# The property tests of one exercise run in one cell; each test has its own limit too.
+c.Execute.timeout = {cell_timeout}
+c.Execute.interrupt_on_timeout = True
+c.Execute.kernel_name = "python3"
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+# Grade cells keep torch's warnings off stderr; should anything still reach stderr, it
+# must not zero a correct answer (nbgrader counts any stderr output as a failure).
+c.IgnorePattern.pattern = r"(?s).*"
+# Feedback must not show the hidden tests that autograde put back.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+'''
+
+
+def build_course(course_dir: str | Path, topics: Sequence[str] = (), exercises: Sequence[str] = (),
+                 seed: int | None = None, course_id: str = "gradeschool") -> list[Path]:
+    """Write nbgrader_config.py and source/<topic>/<topic>.ipynb for each topic; returns the
+    notebooks written. `exercises` (names) limits the topics to those exercises."""
+    import nbformat
+
+    catalogue = load_catalogue()
+    course = Path(course_dir)
+    chosen_ex = [catalogue.exercise(n) for n in exercises]
+    topics = list(topics) or sorted({e.topic for e in chosen_ex}, key=catalogue.topic_names().index) \
+        or [t.name for t in catalogue.topics if (solutions_dir() / t.module).is_file()]
+    for t in topics:
+        catalogue.topic(t)
+    course.mkdir(parents=True, exist_ok=True)
+    (course / "nbgrader_config.py").write_text(
+        NBGRADER_CONFIG.format(course_id=course_id, cell_timeout=CELL_TIMEOUT_S), encoding="utf-8")
+    written = []
+    for t in topics:
+        mine = [e.name for e in chosen_ex if e.topic == t]
+        nb = build_notebook(t, mine or None, seed=seed, catalogue=catalogue)
+        out = course / "source" / t / f"{t}.ipynb"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(out))
+        written.append(out)
+    return written
+
+
+# ------------------------------------------------------------------ grading inside a notebook
+def _run_quietly(fn):
+    """Run fn() with stdout and stderr (the file descriptors too) captured; returns
+    (result, captured text). Keeps torch's warnings out of the cell's stderr."""
+    with tempfile.TemporaryFile(mode="w+b") as sink, io.StringIO() as text:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = {fd: os.dup(fd) for fd in (1, 2)}
+        try:
+            for fd in (1, 2):
+                os.dup2(sink.fileno(), fd)
+            with contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
+                result = fn()
+        finally:
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
+        sink.seek(0)
+        return result, text.getvalue() + sink.read().decode("utf-8", "replace")
+
+
+def grade(exercise: str, namespace: Mapping[str, Any], hidden: bool = False,
+          seed: int | None = None, echo: bool = True) -> float:
+    """Score `exercise` on the functions found in `namespace` (a notebook's globals()):
+    catalogue points x passed test weight / total test weight. `hidden=True` runs the
+    full test set (tests marked hidden too); `seed` replaces the derandomized examples."""
+    from .impl import Implementation, find_stubs
+    from .paths import exercises_dir
+    from .report import render_summary
+    from .results import by_exercise
+    from .runner import run_checks
+
+    ex = load_catalogue().exercise(exercise)
+    missing = [f for f in ex.functions if f not in namespace]
+    if missing:
+        print(f"{exercise}: not defined in this notebook: {', '.join(missing)} (run its cell first)")
+        return 0.0
+    functions = {f: namespace[f] for f in ex.functions}
+    stubbed = [f for f, obj in functions.items() if _is_stub(obj, find_stubs)]
+    if stubbed:
+        print(f"{exercise}: not started ({', '.join(stubbed)} still raises NotImplementedError)")
+        return 0.0
+    impl = Implementation(exercises_dir(), label="notebook", overrides={ex.topic: functions})
+    extra = ["--color=no", "-p", "no:randomly", f"--timeout={TEST_TIMEOUT_S}"]
+    if not hidden:
+        extra += ["-m", "not hidden and not bench"]
+    else:
+        extra += ["-m", "not bench"]
+    if seed is not None:
+        extra.append(f"--hypothesis-seed={seed}")
+    with tempfile.TemporaryDirectory(prefix="gradeschool-nb-") as tmp:
+        old_cwd = os.getcwd()
+        old_store = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(tmp) / ".hypothesis")
+        os.chdir(tmp)
+        try:
+            results, noise = _run_quietly(lambda: run_checks([exercise], impl=impl, extra=extra))
+        finally:
+            os.chdir(old_cwd)
+            if old_store is None:
+                os.environ.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+            else:
+                os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = old_store
+    del noise  # pytest's own output and library warnings: not the learner's business here
+    group = by_exercise(results, only=[ex])[0]
+    if echo:
+        print(render_summary(results, only=[ex]))
+    return float(group.earned)
+
+
+def _is_stub(obj: Any, find_stubs) -> bool:
+    import inspect
+
+    try:
+        source = textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):
+        return False
+    try:
+        return bool(find_stubs(source))
+    except SyntaxError:
+        return False
+
+
+# ------------------------------------------------------------------ notebook -> modules
+def is_grade_cell(cell: Mapping[str, Any]) -> bool:
+    meta = cell.get("metadata", {})
+    nbg = meta.get("nbgrader", {})
+    if nbg.get("grade") and not nbg.get("solution"):
+        return True
+    if meta.get(META, {}).get("role") == "grade":
+        return True
+    return GRADE_MARK in "".join(cell.get("source", ""))
+
+
+def notebook_code(nb: Mapping[str, Any]) -> str:
+    """The code of a notebook's code cells, grade cells left out, IPython magics commented."""
+    blocks = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code" or is_grade_cell(cell):
+            continue
+        source = "".join(cell.get("source", ""))
+        lines = [("# (notebook magic) " + line if MAGIC.match(line) else line)
+                 for line in source.splitlines()]
+        text = "\n".join(lines).strip("\n")
+        if text:
+            blocks.append(text)
+    return "\n\n\n".join(blocks) + "\n"
+
+
+def notebook_topic(path: Path, nb: Mapping[str, Any], code: str, catalogue: Catalogue) -> str:
+    """The topic from the notebook's metadata, else its file name, else the catalogue
+    functions its code defines."""
+    names = catalogue.topic_names()
+    topic = nb.get("metadata", {}).get(META, {}).get("topic")
+    if topic in names:
+        return topic
+    if path.stem in names:
+        return path.stem
+    try:
+        defined = {n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    except SyntaxError:
+        defined = set()
+    counts = {t.name: sum(1 for e in t.exercises for f in e.functions if f in defined) for t in catalogue.topics}
+    best = max(counts, key=counts.get, default=None)
+    if best is None or counts[best] == 0:
+        raise NotebookError(f"{path.name}: cannot tell its topic (no gradeschool metadata, the file "
+                            f"name is not a topic, and it defines no exercise function)")
+    return best
+
+
+def notebook_to_modules(paths: Iterable[str | Path] | str | Path, out_dir: str | Path) -> Path:
+    """Write `<topic>.py` in `out_dir` for each notebook (its code cells but the grade
+    cells); returns `out_dir`, a folder of topic modules to grade like a submission."""
+    import nbformat
+
+    catalogue = load_catalogue()
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    seen: dict[str, Path] = {}
+    for p in map(Path, paths):
+        try:
+            nb = nbformat.read(str(p), as_version=4)
+        except (OSError, json.JSONDecodeError, nbformat.reader.NotJSONError) as err:
+            raise NotebookError(f"{p}: not a readable notebook ({err})") from None
+        code = notebook_code(nb)
+        topic = notebook_topic(p, nb, code, catalogue)
+        if topic in seen:
+            raise NotebookError(f"{p.name} and {seen[topic].name} are both notebooks of topic {topic!r}")
+        seen[topic] = p
+        header = f"# Generated by gradeschool from the notebook {p.name} (code cells, grade cells left out).\n"
+        (out / catalogue.topic(topic).module).write_text(header + code, encoding="utf-8")
+    return out
