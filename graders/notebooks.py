@@ -240,9 +240,10 @@ c.Execute.timeout = {cell_timeout}
 c.Execute.interrupt_on_timeout = True
 c.Execute.kernel_name = "python3"
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
-# Grade cells keep torch's warnings off stderr; should anything still reach stderr, it
+# Grade cells keep torch's warnings off stderr; should a warning still reach stderr, it
 # must not zero a correct answer (nbgrader counts any stderr output as a failure).
-c.IgnorePattern.pattern = r"(?s).*"
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?i)warn"
 # Feedback must not show the hidden tests that autograde put back.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

@@ -103,10 +103,11 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     F, C, HH, WW = w.shape
     patches = _patches(pad2d(x, padding), HH, WW, stride)  # (N, C, H_out, W_out, HH, WW)
     N, _, H_out, W_out = patches.shape[:4]
-    cols = patches.transpose(0, 2, 3, 1, 4, 5).reshape(N * H_out * W_out, C * HH * WW)
-    out = cols @ w.reshape(F, -1).T + b  # (N * H_out * W_out, F)
-    out = out.reshape(N, H_out, W_out, F).transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(out, dtype=x.dtype), (x.shape, cols, w, stride, padding)
+    # im2col: one column per output pixel, one row per (c, k, l): (C*HH*WW, N*H_out*W_out)
+    cols = patches.transpose(1, 4, 5, 0, 2, 3).reshape(C * HH * WW, N * H_out * W_out)
+    out = (w.reshape(F, -1) @ cols).reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)
+    out = out + b[None, :, None, None]
+    return out.astype(x.dtype, copy=False), (x.shape, cols, w, stride, padding)
     # END SOLUTION
 
 
@@ -137,9 +138,9 @@ def conv2d_backward(dout, cache):
     N, _, H_out, W_out = dout.shape
     H, W = x_shape[2:]
     db = dout.sum(axis=(0, 2, 3))
-    dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, F)  # (N * H_out * W_out, F)
-    dw = (dout_rows.T @ cols).reshape(w.shape)
-    dcols = w.reshape(F, -1).T @ dout.transpose(1, 0, 2, 3).reshape(F, -1)
+    dout_rows = dout.transpose(1, 0, 2, 3).reshape(F, -1)  # (F, N*H_out*W_out)
+    dw = (dout_rows @ cols.T).reshape(w.shape)
+    dcols = w.reshape(F, -1).T @ dout_rows  # (C*HH*WW, N*H_out*W_out)
     dcols = dcols.reshape(C, HH, WW, N, H_out, W_out)
     dxp = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=dout.dtype)
     for k in range(HH):
