@@ -27,6 +27,7 @@ import pytest  # noqa: E402
 
 from . import results as R  # noqa: E402
 from .catalogue import load_catalogue  # noqa: E402
+from .deadline import DeadlineExceeded, deadline  # noqa: E402
 from .impl import Implementation, ImplementationError, learner_frame  # noqa: E402
 from .paths import exercises_dir, solutions_dir  # noqa: E402
 
@@ -98,6 +99,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--mutants", action="store_true",
                 help="also run each exercise's tests against its mutants and check they are caught")
     g.addoption("--results-json", default=None, help="write every test's outcome to this file")
+    g.addoption("--test-timeout", type=float, default=120.0,
+                help="seconds an exercise test may take before it counts as a timeout (0: none)")
     g.addoption("--exercise", action="append", default=[],
                 help="run only the tests of this exercise (repeatable); drops the kit's own tests")
 
@@ -246,9 +249,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     """Under --mutants, a mutant's failure is recorded as a kill and the run goes on.
     Hypothesis's `git apply` patch files of failing examples are of no use to a learner."""
     mutant = _mutant_param(pyfuncitem)
+    limit = pyfuncitem.config.getoption("--test-timeout") if _exercise_of(pyfuncitem) else None
     try:
         if mutant is None:
-            return (yield)
+            with deadline(limit, f"{pyfuncitem.name}"):
+                return (yield)
         st = state(pyfuncitem.config)
         st.ran[mutant] = st.ran.get(mutant, 0) + 1
         try:
@@ -282,6 +287,8 @@ def classify(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport
             return R.NOT_STARTED, reason[len(NOT_STARTED_PREFIX):]
         return R.SKIPPED, reason
     exc = _first_exception(call.excinfo.value) if call.excinfo else None
+    if isinstance(exc, DeadlineExceeded):
+        return R.TIMEOUT, f"{exc} — an endless loop, or far too slow? (the limit is per test)"
     if isinstance(exc, GateFailure):
         return exc.status, str(exc)
     if isinstance(exc, ImplementationError):
@@ -305,7 +312,7 @@ def _is_learner_facing(call: pytest.CallInfo) -> bool:
     from .testing.oracle import LearnerFailure
 
     exc = _first_exception(call.excinfo.value) if call.excinfo else None
-    return isinstance(exc, LearnerFailure | GateFailure | ImplementationError)
+    return isinstance(exc, LearnerFailure | GateFailure | ImplementationError | DeadlineExceeded)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -15,11 +15,17 @@ from . import results as R
 from .catalogue import Exercise, load_catalogue
 from .paths import tests_dir
 
+TEST_TIMEOUT_S = 60  # a learner's endless loop fails one test, it does not hang the check
+
 
 def pytest_args(exercises: Sequence[Exercise], impl: str, results_json: Path,
                 extra: Sequence[str] = ()) -> list[str]:
-    args = [str(tests_dir()), "--impl", str(impl), "--results-json", str(results_json),
-            "-q", "--no-summary", "-p", "no:cacheprovider", "--device", "cpu"]
+    topics = dict.fromkeys(e.topic for e in exercises)
+    files = [tests_dir() / f"test_{t}.py" for t in topics]
+    paths = [str(f) for f in files if f.exists()] or [str(tests_dir())]
+    args = [*paths, "--impl", str(impl), "--results-json", str(results_json),
+            "-q", "--no-summary", "-p", "no:cacheprovider", "--device", "cpu",
+            f"--test-timeout={TEST_TIMEOUT_S}"]
     for e in exercises:
         args += ["--exercise", e.name]
     return args + list(extra)

@@ -8,14 +8,13 @@ a minute fails in about a second."""
 from __future__ import annotations
 
 import contextlib
-import signal
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ..deadline import deadline
 from .oracle import LearnerFailure, describe_call
 
 
@@ -38,23 +37,9 @@ def single_thread():
         torch.set_num_threads(before)
 
 
-@contextlib.contextmanager
 def time_budget(seconds: float):
     """Raise _OverBudget in the main thread once `seconds` have passed (no-op elsewhere)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _alarm(signum, frame):
-        raise _OverBudget
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return deadline(seconds, exc=_OverBudget)
 
 
 def _once(fn: Callable[[], Any]) -> float:
@@ -104,6 +89,10 @@ def assert_speed(
 
     def candidate():
         return fn(*args, **kwargs)
+
+    remote = getattr(fn, "gradeschool_bench", None)  # an isolated worker's function (grading)
+    if callable(remote):
+        candidate = remote(args, kwargs)  # runs in the worker on copies kept there
 
     def reference():
         with torch.no_grad():
