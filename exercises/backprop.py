@@ -354,8 +354,9 @@ class MLP:
 def train_mlp(model, X, y, epochs=100, lr=0.1, batch_size=32, rng=0):
     """Train a classifier by mini-batch gradient descent on the softmax cross-entropy.
 
-    Each epoch, shuffle the samples (a fresh permutation from rng), cut them into batches
-    of batch_size (the last one may be smaller) and for each batch:
+    Start with rng = np.random.default_rng(rng). Each epoch, draw order = rng.permutation(N)
+    (exactly one call per epoch, so that a seed gives the same run as the reference), cut
+    `order` into batches of batch_size (the last one may be smaller) and for each batch:
 
         scores = model.forward(xb)
         loss   = mean over the batch of -log softmax(scores)[i, y_i]  +  model.penalty()
@@ -379,8 +380,8 @@ def train_mlp(model, X, y, epochs=100, lr=0.1, batch_size=32, rng=0):
     Returns:
     - losses: list of Python floats, one per epoch: the mean of that epoch's batch losses.
 
-    Hint: rng = np.random.default_rng(rng); order = rng.permutation(N). Update the
-    arrays in place (p -= ...), so the model sees the new values.
+    Hint: idx = order[start:start + batch_size] picks a batch; X[idx] and y[idx] are its
+    samples. Update the arrays in place (p -= ...), so the model sees the new values.
     """
     # YOUR CODE HERE
     raise NotImplementedError("train_mlp is not written yet: see its docstring")

@@ -13,6 +13,16 @@ from typing import Any
 
 from .catalogue import Exercise, load_catalogue
 
+# Per-test limit of the learner loop's runs: long enough for Hypothesis to shrink a failing
+# case to a small one on a busy machine, short enough that an endless loop ends the check.
+LOOP_TIMEOUT_S = 60
+
+
+def loop_args(speed: bool = True) -> list[str]:
+    """Extra pytest arguments of the learner loop's runs (`speed=False` leaves out the
+    speed tests, for a quicker first look)."""
+    return [f"--timeout={LOOP_TIMEOUT_S}"] + ([] if speed else ["-m", "not bench"])
+
 
 def render_check(results, exercise: Exercise, hints_shown: int = 0) -> str:
     """`gradeschool check`'s table and first problem for one exercise, then the
@@ -91,7 +101,7 @@ def _functions_for(exercise: Exercise, fn, given: Mapping[str, Any]) -> dict[str
 
 
 def check(exercise: str, fn: Callable | Mapping[str, Callable] | None = None, /, *,
-          quiet: bool = False, **functions: Callable) -> CheckResult:
+          quiet: bool = False, speed: bool = True, **functions: Callable) -> CheckResult:
     """Check an exercise with functions defined in a notebook cell.
 
         gradeschool.check("softmax", softmax)
@@ -99,7 +109,8 @@ def check(exercise: str, fn: Callable | Mapping[str, Callable] | None = None, /,
         gradeschool.check("dense", {"dense_forward": f, "dense_backward": g})
 
     Parts you do not pass come from your exercises/ file. Prints the points table and
-    the first problem explained (unless quiet) and returns a CheckResult."""
+    the first problem explained (unless quiet) and returns a CheckResult. `speed=False`
+    leaves the speed tests out (their points too) for a quicker look."""
     from .impl import Implementation
     from .paths import exercises_dir
     from .progress import Progress
@@ -109,7 +120,7 @@ def check(exercise: str, fn: Callable | Mapping[str, Callable] | None = None, /,
     ex = _exercise_for(exercise)
     overrides = {ex.topic: _functions_for(ex, fn, functions)}
     impl = Implementation(exercises_dir(), label="notebook", overrides=overrides)
-    results = run_checks([ex.name], impl=impl)
+    results = run_checks([ex.name], impl=impl, extra=loop_args(speed))
     (group,) = by_exercise(results, only=[ex])
     text = render_check(results, ex, Progress().hints.get(ex.name, 0))
     if not quiet:

@@ -7,8 +7,9 @@ A topic's notebook is built from `solutions/<topic>.py` (no third copy to mainta
   points and the function docstrings (formulas, shapes, hints);
 - a set-up cell with the module's imports;
 - a solution cell per exercise, the answer between `### BEGIN SOLUTION` / `### END SOLUTION`;
-- a locked grade cell per exercise that runs the kit's property tests of that exercise on
-  the notebook's own functions and ends with the numeric score (nbgrader reads a float
+- a locked grade cell per exercise that runs the kit's tests of that exercise (property
+  tests against PyTorch, speed tests) on the notebook's own functions, exactly as
+  `gradeschool grade` runs them on a module, and ends with the numeric score (nbgrader reads a float
   result as partial credit). Its `### BEGIN HIDDEN TESTS` region switches the run to the
   full test set (tests marked `hidden` too) and to an instructor's Hypothesis seed.
 
@@ -112,6 +113,15 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def _points(x: float) -> str:
+    return f"{x:g} point" + ("" if x == 1 else "s")
+
+
+def _strip_markers(code: str) -> str:
+    """Solved code handed out as is: the solution markers dropped."""
+    return re.sub(r"^\s*#+ (BEGIN|END) SOLUTION\s*\n", "", code + "\n", flags=re.M).rstrip("\n")
+
+
 def _nbgrader(grade_id: str, *, solution=False, grade=False, locked=False, points=None) -> dict:
     meta = {"grade": grade, "grade_id": grade_id, "locked": locked,
             "schema_version": NBGRADER_SCHEMA, "solution": solution, "task": False}
@@ -124,9 +134,9 @@ def grade_cell_source(exercise: Exercise, seed: int) -> str:
     """The locked cell that scores one exercise; its last line is the numeric score."""
     functions = ", ".join(f"`{f}`" for f in exercise.functions)
     return textwrap.dedent(f"""\
-        {GRADE_MARK}: {exercise.name} ({_fmt(exercise.points)} points)
-        # Runs the kit's property tests of {exercise.name} on your {functions} and prints
-        # what differs from the PyTorch reference. The number below is your score.
+        {GRADE_MARK}: {exercise.name} ({_points(exercise.points)})
+        # Runs the kit's tests of {exercise.name} (property tests against PyTorch, speed
+        # tests) on your {functions}, prints what differs. The number below is your score.
         from gradeschool.notebooks import grade
         tests = dict(hidden=False)
         ### BEGIN HIDDEN TESTS
@@ -136,7 +146,7 @@ def grade_cell_source(exercise: Exercise, seed: int) -> str:
 
 
 def _docs_markdown(exercise: Exercise, docs: Mapping[str, str]) -> str:
-    parts = [f"## {exercise.name} ({_fmt(exercise.points)} points)", "", exercise.summary]
+    parts = [f"## {exercise.name} ({_points(exercise.points)})", "", exercise.summary]
     for fn in exercise.functions:
         if docs.get(fn):
             parts += ["", f"**`{fn}`**", "", "```text", docs[fn], "```"]
@@ -181,25 +191,23 @@ def build_notebook(topic: str, exercises: Sequence[str] | None = None, seed: int
         cells.append(cell)
 
     intro = (f"# {info.name}: {info.title}\n\n{parsed.docstring}\n\n"
-             f"This assignment: {', '.join(f'`{e.name}`' for e in asked)} — {_fmt(points)} points. "
+             f"This assignment: {', '.join(f'`{e.name}`' for e in asked)} — {_points(points)}. "
              "Write each answer in place of `raise NotImplementedError()`, using NumPy and the "
              "standard library only. The cell after each answer runs the kit's property tests "
              "against PyTorch and prints your score; run it as often as you like.\n")
     markdown(intro, "theory", "intro")
     code(parsed.preamble or "import numpy as np", "setup", None)
-    provided = [c.source for c in parsed.chunks if c.exercise is None or c.exercise.name not in wanted]
-    if len(provided) != len(parsed.chunks):
-        given = [c for c in parsed.chunks if c.exercise is not None and c.exercise.name not in wanted]
-        if given:
-            markdown("Provided: functions this assignment does not ask for, solved, so that "
-                     "the exercises below may use them.\n", "theory", "provided_intro")
-            code("\n\n\n".join(provided), "provided", _nbgrader("provided", locked=True))
-            provided = []
+    given = [c.source for c in parsed.chunks if c.exercise is not None and c.exercise.name not in wanted]
+    if given:
+        markdown("Provided: the functions this assignment does not ask for, solved, so that "
+                 "the exercises below may use them.\n", "theory", "provided_intro")
+        code(_strip_markers("\n\n\n".join(given)), "provided", _nbgrader("provided", locked=True))
     for chunk in parsed.chunks:
         ex = chunk.exercise
-        if ex is None or ex.name not in wanted:
-            if provided and chunk.source in provided:  # helpers between exercises
-                code(chunk.source, "helper", None)
+        if ex is None:
+            code(chunk.source, "helper", None)
+            continue
+        if ex.name not in wanted:
             continue
         markdown(_docs_markdown(ex, parsed.docs), "theory", f"{ex.name}_theory", ex.name)
         code(_to_nbgrader_markers(chunk.source), "solution",
@@ -305,7 +313,9 @@ def grade(exercise: str, namespace: Mapping[str, Any], hidden: bool = False,
           seed: int | None = None, echo: bool = True) -> float:
     """Score `exercise` on the functions found in `namespace` (a notebook's globals()):
     catalogue points x passed test weight / total test weight. `hidden=True` runs the
-    full test set (tests marked hidden too); `seed` replaces the derandomized examples."""
+    full test set (tests marked hidden too); `seed` replaces the derandomized examples.
+    Output of the run (pytest's, torch's warnings) is kept off the cell's stderr, which
+    nbgrader would count as a failure; the table and first problem are printed."""
     from .impl import Implementation, find_stubs
     from .paths import exercises_dir
     from .report import render_summary
@@ -323,11 +333,12 @@ def grade(exercise: str, namespace: Mapping[str, Any], hidden: bool = False,
         print(f"{exercise}: not started ({', '.join(stubbed)} still raises NotImplementedError)")
         return 0.0
     impl = Implementation(exercises_dir(), label="notebook", overrides={ex.topic: functions})
+    # The exercise's tests as `gradeschool grade` runs them (property and speed tests), so a
+    # notebook scores what the same code scores as a module; tests marked hidden only in
+    # the instructor's run.
     extra = ["--color=no", "-p", "no:randomly", f"--timeout={TEST_TIMEOUT_S}"]
     if not hidden:
-        extra += ["-m", "not hidden and not bench"]
-    else:
-        extra += ["-m", "not bench"]
+        extra += ["-m", "not hidden"]
     if seed is not None:
         extra.append(f"--hypothesis-seed={seed}")
     with tempfile.TemporaryDirectory(prefix="gradeschool-nb-") as tmp:

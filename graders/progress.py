@@ -287,5 +287,25 @@ def render_list(rows: list[Standing], current: str | None = None) -> str:
             here = "▶" if r.exercise.name == current else " "
             points = f"{fmt_points(r.earned)}/{fmt_points(r.exercise.points)}"
             status = r.status + (f" ({r.detail})" if r.detail and r.detail != r.status else "")
-            lines.append(f" {here}{MARKS[r.status]} {r.exercise.name:<{width}} {points:>9}  {status}")
+            lines.append(f"{here} {MARKS[r.status]} {r.exercise.name:<{width}} {points:>9}  {status}")
+    return "\n".join(lines)
+
+
+def render_topics(rows: list[Standing], current: str | None = None) -> str:
+    """A compact list for small screens: one line per topic with a mark per exercise,
+    and the exercises of the current exercise's topic in full."""
+    catalogue = load_catalogue()
+    here = next((r.exercise.topic for r in rows if r.exercise.name == current), None)
+    width = max((len(t.name) for t in catalogue.topics), default=6)
+    lines = []
+    for topic in catalogue.topics:
+        mine = [r for r in rows if r.exercise.topic == topic.name]
+        if not mine:
+            continue
+        if topic.name == here:
+            lines.append(render_list(mine, current))
+            continue
+        marks = "".join(MARKS[r.status] for r in mine)
+        earned = sum(r.earned for r in mine)
+        lines.append(f"{topic.name:<{width}}  {marks:<16} {fmt_points(earned)}/{fmt_points(topic.points)} points")
     return "\n".join(lines)

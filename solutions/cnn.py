@@ -24,9 +24,11 @@ modifies its inputs. Use NumPy and the standard library only.
 """
 
 import numpy as np
+from backprop import dense_backward, relu_backward
+from losses import sparse_categorical_cross_entropy
+from neuron import dense_forward, relu
 from numpy.lib.stride_tricks import sliding_window_view
-
-from neuron import dense_forward, log_softmax, relu, softmax
+from optimizers import SGD
 
 
 def pad2d(x, pad):
@@ -94,10 +96,12 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
       (and W_out the same along W), x's dtype.
     - cache: what conv2d_backward needs, e.g. (x, w, b, stride, padding).
 
-    Hint: gather every patch at once (sliding_window_view of the padded input along axes
-    (2, 3), then [:, :, ::stride, ::stride]): shape (N, C, H_out, W_out, HH, WW). One
-    np.tensordot (or np.einsum) with w over the axes (C, HH, WW) gives every output;
-    move the filter axis to position 1 and add b[None, :, None, None].
+    Hint: _patches(pad2d(x, padding), HH, WW, stride) (above) gathers every patch at once,
+    shape (N, C, H_out, W_out, HH, WW), without copying. One np.tensordot with w over the
+    axes (C, HH, WW) gives every output; move the filter axis to position 1 and add
+    b[None, :, None, None]. Fastest (im2col): transpose the patches so that (C, HH, WW)
+    come first, reshape them into a matrix (C*HH*WW, N*H_out*W_out), and one matrix product
+    w.reshape(F, -1) @ cols does it all; keep that matrix in the cache for dw.
     """
     # BEGIN SOLUTION
     F, C, HH, WW = w.shape
@@ -126,10 +130,11 @@ def conv2d_backward(dout, cache):
     Returns a tuple (dx, dw, db):
     - dx: shape (N, C, H, W); dw: shape (F, C, HH, WW); db: shape (F,); x's dtype.
 
-    Hint: dw is one tensordot of dout with the patches of the forward pass. For dx, first
-    compute the gradient of every patch, dpatch = tensordot(dout, w, axes=([1], [0]))
-    (shape (N, H_out, W_out, C, HH, WW)); then loop over the HH * WW kernel positions
-    (k, l) and add dpatch[..., k, l] into dxp[:, :, k:k + s*H_out:s, l:l + s*W_out:s] (a
+    Hint: dw is one tensordot (or matrix product) of dout with the patches of the forward
+    pass. For dx, first compute the gradient of every patch, e.g. dpatch =
+    tensordot(dout, w, axes=([1], [0])) (shape (N, H_out, W_out, C, HH, WW)); then loop
+    over the HH * WW kernel positions (k, l) and add that position's slice of dpatch, its
+    axes ordered (N, C, H_out, W_out), into dxp[:, :, k:k + s*H_out:s, l:l + s*W_out:s] (a
     strided slice: one whole-array addition per kernel position). Finally crop the padding.
     """
     # BEGIN SOLUTION
@@ -349,20 +354,24 @@ def sobel_edges(x, padding=0):
 
 
 class CNN:
-    """A small convolutional network for 8x8 grey digits, built from your own layers:
+    """Capstone: a small convolutional network for the 8x8 grey digits, from your own layers.
 
-        conv 3x3 (padding 1, `filters` filters) -> relu -> max pool 2x2
-        -> flatten -> dense (filters*4*4 -> hidden) -> relu -> dense (hidden -> classes)
+        conv 3x3 (padding 1, `filters` filters) -> relu -> max pool 2x2 -> flatten
+        -> dense (filters*4*4 -> hidden) -> relu -> dense (hidden -> classes) = scores
 
-    The scores (logits) go through softmax cross-entropy during training. Parameters are
-    in `self.params`: "W1" (filters, 1, 3, 3), "b1" (filters,), "W2" (filters*16, hidden),
-    "b2" (hidden,), "W3" (hidden, classes), "b3" (classes,). Dense weights are stored
-    (in_features, out_features) as dense_forward expects. After `backward`, `self.grads`
-    holds the gradient of each parameter under the same keys.
+    trained with softmax cross-entropy (losses.sparse_categorical_cross_entropy) and SGD
+    with momentum (optimizers.SGD). The layers of the other topics are imported at the top
+    of this file: dense_forward and relu (neuron), dense_backward and relu_backward
+    (backprop); they must work for the CNN to.
+
+    Parameters are in `self.params`: "W1" (filters, 1, 3, 3), "b1" (filters,),
+    "W2" (filters*16, hidden), "b2" (hidden,), "W3" (hidden, classes), "b3" (classes,).
+    Dense weights are stored (in_features, out_features) as dense_forward expects. After
+    `backward`, `self.grads` holds the gradient of each parameter under the same keys.
     """
 
     def __init__(self, filters=8, hidden=64, classes=10, seed=0, dtype=np.float64):
-        """He-initialised weights (normal, std sqrt(2 / fan_in)) and zero biases."""
+        """He-initialised weights (normal, std sqrt(2 / fan_in)) and zero biases (given)."""
         rng = np.random.default_rng(seed)
 
         def he(shape, fan_in):
@@ -380,55 +389,50 @@ class CNN:
         self.cache = None
 
     def forward(self, x):
-        """Scores of a batch x (N, 1, 8, 8): returns logits (N, classes), x's dtype.
+        """Scores of a batch of images x (N, 1, 8, 8): returns logits (N, classes), x's dtype.
 
-        Keep in `self.cache` what backward needs (the caches of every layer).
+        Keep in `self.cache` what backward needs (every layer's cache, the inputs of relu).
 
-        Hint: conv2d_forward(x, W1, b1, stride=1, padding=1), relu, maxpool2d_forward(.., 2),
-        flatten_forward, dense_forward, relu, dense_forward. The backward of relu needs
-        its input (or its output): keep it.
+        Hint: conv2d_forward(x, W1, b1, stride=1, padding=1), relu, maxpool2d_forward(., 2),
+        flatten_forward, dense_forward, relu, dense_forward.
         """
         # BEGIN SOLUTION
         p = self.params
         c1, conv_cache = conv2d_forward(x, p["W1"], p["b1"], stride=1, padding=1)
-        a1 = relu(c1)
-        pooled, pool_cache = maxpool2d_forward(a1, 2)
+        pooled, pool_cache = maxpool2d_forward(relu(c1), 2)
         flat, flat_cache = flatten_forward(pooled)
-        h, _ = dense_forward(flat, p["W2"], p["b2"])
-        a2 = relu(h)
-        scores, _ = dense_forward(a2, p["W3"], p["b3"])
-        self.cache = (conv_cache, c1, pool_cache, flat_cache, flat, h, a2)
+        h, dense2_cache = dense_forward(flat, p["W2"], p["b2"])
+        scores, dense3_cache = dense_forward(relu(h), p["W3"], p["b3"])
+        self.cache = (conv_cache, c1, pool_cache, flat_cache, dense2_cache, h, dense3_cache)
         return scores
         # END SOLUTION
 
     def backward(self, dscores):
-        """Gradients of the last forward pass, for the upstream gradient dscores (N, classes).
+        """Backpropagate dscores (N, classes), the gradient of the loss w.r.t. the scores of
+        the last forward pass.
 
-        Fills `self.grads` (same keys and shapes as `self.params`) and returns dx, the
+        Fills `self.grads` (the keys and shapes of `self.params`) and returns dx, the
         gradient w.r.t. the input images (N, 1, 8, 8).
 
-        Hint: go through the layers in reverse. A dense layer out = a @ W + b has
-        dW = a.T @ dout, db = dout.sum(0), da = dout @ W.T; relu passes dout where its
-        input was > 0 and 0 elsewhere.
+        Hint: the layers in reverse order, each backward function taking the cache that its
+        forward function returned: dense_backward, relu_backward, dense_backward,
+        flatten_backward, maxpool2d_backward, relu_backward, conv2d_backward.
         """
         # BEGIN SOLUTION
-        p = self.params
-        conv_cache, c1, pool_cache, flat_cache, flat, h, a2 = self.cache
-        g = {"W3": a2.T @ dscores, "b3": dscores.sum(axis=0)}
-        dh = (dscores @ p["W3"].T) * (h > 0)
-        g["W2"], g["b2"] = flat.T @ dh, dh.sum(axis=0)
-        dpooled = flatten_backward(dh @ p["W2"].T, flat_cache)
-        da1 = maxpool2d_backward(dpooled, pool_cache)
-        dx, g["W1"], g["b1"] = conv2d_backward(da1 * (c1 > 0), conv_cache)
+        conv_cache, c1, pool_cache, flat_cache, dense2_cache, h, dense3_cache = self.cache
+        g = {}
+        da2, g["W3"], g["b3"] = dense_backward(dscores, dense3_cache)
+        dflat, g["W2"], g["b2"] = dense_backward(relu_backward(da2, h), dense2_cache)
+        da1 = maxpool2d_backward(flatten_backward(dflat, flat_cache), pool_cache)
+        dx, g["W1"], g["b1"] = conv2d_backward(relu_backward(da1, c1), conv_cache)
         self.grads = g
         return dx
         # END SOLUTION
 
     def loss(self, x, y):
-        """Mean softmax cross-entropy of the batch and its gradients (fills self.grads).
+        """Mean softmax cross-entropy of a batch; fills self.grads with its gradients.
 
             loss = -mean_n log softmax(scores[n])[y[n]]
-            dscores = (softmax(scores) - onehot(y)) / N
 
         Inputs:
         - x: images (N, 1, 8, 8); y: class indices (N,), int.
@@ -436,39 +440,37 @@ class CNN:
         Returns:
         - loss: a float.
 
-        Hint: forward, then log_softmax and softmax from your neuron module, then backward.
+        Hint: forward, then sparse_categorical_cross_entropy(scores, y) (it returns the
+        gradient w.r.t. the scores too), then backward.
         """
         # BEGIN SOLUTION
-        scores = self.forward(x)
-        n = len(y)
-        loss = -log_softmax(scores, axis=1)[np.arange(n), y].mean()
-        dscores = softmax(scores, axis=1)
-        dscores[np.arange(n), y] -= 1
-        self.backward(dscores / n)
+        loss, dscores = sparse_categorical_cross_entropy(self.forward(x), y)
+        self.backward(dscores)
         return float(loss)
         # END SOLUTION
 
-    def fit(self, x, y, epochs=20, lr=0.05, momentum=0.9, batch_size=32, seed=0):
-        """Train with mini-batch SGD with momentum (torch.optim.SGD's update):
+    def fit(self, x, y, epochs=10, lr=0.05, momentum=0.9, batch_size=32, seed=0):
+        """Train with mini-batch SGD with momentum (optimizers.SGD, torch.optim.SGD's rule).
 
-            v <- momentum * v + grad;    param <- param - lr * v
-
-        Each epoch visits the samples once, in a fresh random order (np.random.default_rng
-        (seed)), batch by batch.
+        Each epoch visits the samples once, in the order np.random.default_rng(seed)
+        .permutation(N) (one generator for the whole training, a fresh permutation each
+        epoch), batch_size samples at a time (the last batch may be smaller): loss (which
+        fills self.grads), then one optimizer step on every parameter.
 
         Inputs:
         - x: images (N, 1, 8, 8); y: class indices (N,).
         - epochs, lr, momentum, batch_size, seed: as above.
 
         Returns:
-        - the list of the mean training loss of each epoch.
+        - the list of the mean batch loss of each epoch.
 
-        Hint: update the arrays of self.params in place (param -= lr * v) or assign the new
-        arrays back into self.params.
+        Hint: SGD(list(self.params.values()), lr=lr, momentum=momentum) updates the arrays of
+        self.params in place; step it with the gradients in the same order of keys.
         """
         # BEGIN SOLUTION
         rng = np.random.default_rng(seed)
-        velocity = {k: np.zeros_like(v) for k, v in self.params.items()}
+        keys = list(self.params)
+        optimizer = SGD([self.params[k] for k in keys], lr=lr, momentum=momentum)
         history = []
         for _ in range(epochs):
             order = rng.permutation(len(x))
@@ -476,9 +478,7 @@ class CNN:
             for start in range(0, len(x), batch_size):
                 batch = order[start:start + batch_size]
                 losses.append(self.loss(x[batch], y[batch]))
-                for k, param in self.params.items():
-                    velocity[k] = momentum * velocity[k] + self.grads[k]
-                    param -= (lr * velocity[k]).astype(param.dtype)
+                optimizer.step([self.grads[k] for k in keys])
             history.append(float(np.mean(losses)))
         return history
         # END SOLUTION
@@ -486,7 +486,7 @@ class CNN:
     def predict(self, x):
         """Predicted class of each image of x (N, 1, 8, 8): an int array (N,).
 
-        Hint: the class with the highest score (argmax along axis 1).
+        Hint: the class with the highest score.
         """
         # BEGIN SOLUTION
         return self.forward(x).argmax(axis=1)

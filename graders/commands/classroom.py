@@ -38,6 +38,9 @@ def register(sub) -> None:
                         help="the name shown on the leaderboard (a pseudonym, never a real name)")
     submit.add_argument("--accept-version", action="append", default=[], metavar="V",
                         help="also accept reports of this kit version (repeatable)")
+    submit.add_argument("--skip-duplicates", action="store_true",
+                        help="a report that is already stored is not an error (CI collects the same "
+                             "reports again and again)")
     db_option(submit)
     submit.set_defaults(func=run_submit)
 
@@ -72,11 +75,17 @@ def run_nbgrader_build(args) -> int:
 
 
 def run_submit(args) -> int:
-    from ..leaderboard.store import Leaderboard, SubmissionError
+    from ..leaderboard.store import DuplicateSubmission, Leaderboard, SubmissionError
 
     try:
         with Leaderboard(args.db) as board:
             row = board.submit_file(args.report, args.name, accept_versions=args.accept_version)
+    except DuplicateSubmission as err:
+        if args.skip_duplicates:
+            print(f"{args.report}: already stored, skipped ({err})")
+            return 0
+        print(f"gradeschool leaderboard submit: rejected: {err}", file=sys.stderr)
+        return 1
     except SubmissionError as err:
         print(f"gradeschool leaderboard submit: rejected: {err}", file=sys.stderr)
         return 1

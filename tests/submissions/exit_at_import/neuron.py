@@ -1,0 +1,5 @@
+"""Adversarial: calls sys.exit while being imported."""
+
+import sys
+
+sys.exit(0)

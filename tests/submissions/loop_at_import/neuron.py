@@ -1,0 +1,4 @@
+"""Adversarial: loops forever while being imported."""
+
+while True:
+    pass

@@ -1,0 +1,93 @@
+"""What a learner reads when their code is wrong, tested for content.
+
+Typical mistakes in softmax, each checked as a notebook would (`gradeschool.check`, the
+same text as `gradeschool check` and `watch`): the message must name the exercise, the
+call with its shapes and dtypes, what differs (the largest difference, or the wrong
+shape/dtype) and the hint that matches the mistake."""
+
+import re
+
+import numpy as np
+import pytest
+
+import gradeschool
+
+pytestmark = pytest.mark.kit
+
+
+def named(fn):
+    fn.__name__ = fn.__qualname__ = "softmax"
+    return fn
+
+
+@named
+def wrong_axis(x, axis=-1):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@named
+def wrong_shape(x, axis=-1):
+    x = np.atleast_2d(x)  # treats a single vector as a batch of one
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@named
+def float64_out(x, axis=-1):
+    x = x.astype(np.float64)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@named
+def overflow(x, axis=-1):
+    e = np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+CALL = r"softmax\(x: float(32|64) \((\d+, )*\d+,?\) in \[[^\]]+\], axis=-?\d\)"
+NUMBER = r"-?(\d[\d.e+-]*|nan|inf)"
+
+MISTAKES = [
+    pytest.param(wrong_axis, [
+        CALL, "axis=0",
+        rf"largest difference at index \(\d+, \d+\): expected {NUMBER}, got {NUMBER}",
+        "Reduce along `axis` with keepdims=True",  # the catalogue's first hint
+    ], id="wrong_axis"),
+    pytest.param(wrong_shape, [
+        CALL, r"the result has shape \(1, (\d+)\), expected \(\1,\)",
+        "hint: Check the axis you reduce over and keepdims",
+    ], id="wrong_shape"),
+    pytest.param(float64_out, [
+        r"softmax\(x: float32 \(", "the result has dtype float64, expected float32",
+        "hint: Keep the input's dtype",
+    ], id="float32_returned_as_float64"),
+    pytest.param(overflow, [
+        CALL, r"in \[1e\+04", r"largest difference at index \(\d+(, \d+)*,?\): expected 1, got nan",
+        "hint: got a non-finite value where torch's is finite: something overflowed",
+    ], id="overflow"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _keep_hypothesis_profile():
+    """The check runs the kit's tests in this process; give the outer run its profile back."""
+    from hypothesis import settings
+
+    before = settings._current_profile
+    yield
+    settings.load_profile(before)
+
+
+@pytest.mark.parametrize("buggy, wanted", MISTAKES)
+def test_message_explains_the_mistake(buggy, wanted, capsys):
+    result = gradeschool.check("softmax", buggy, speed=False)
+    printed = capsys.readouterr().out
+    assert result.status == "failed", result.text
+    assert not result.passed and result.earned < result.points
+    assert printed.strip() == result.text.strip()
+    assert "First problem: softmax: failed" in result.text
+    assert "more hints: gradeschool hint softmax" in result.text
+    missing = [w for w in wanted if not re.search(w, result.message + "\n" + result.text)]
+    assert not missing, f"the message lacks {missing}:\n{result.text}"
