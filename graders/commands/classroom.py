@@ -94,12 +94,22 @@ def run_submit(args) -> int:
     return 0
 
 
+def _missing(args, command: str) -> bool:
+    if Path(args.db).is_file():
+        return False
+    print(f"gradeschool leaderboard {command}: there is no database {args.db} "
+          "(`gradeschool leaderboard submit` creates it)", file=sys.stderr)
+    return True
+
+
 def run_show(args) -> int:
     from ..leaderboard.render import render_text
     from ..leaderboard.store import Leaderboard
 
+    if _missing(args, "show"):
+        return 1
     with Leaderboard(args.db) as board:
-        print(render_text(board.standings()))
+        print(render_text(board.standings(), board.topics()))
     return 0
 
 
@@ -107,6 +117,8 @@ def run_html(args) -> int:
     from ..leaderboard.page import render_html
     from ..leaderboard.store import Leaderboard
 
+    if _missing(args, "html"):
+        return 1
     with Leaderboard(args.db) as board:
         page = render_html(board.standings(), board.history(), board.topics(),
                            highlight=args.highlight, title=args.title)

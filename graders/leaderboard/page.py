@@ -5,6 +5,7 @@ Only pseudonyms appear (never a submission's path or a real name)."""
 from __future__ import annotations
 
 import html
+import math
 from datetime import UTC, datetime
 
 from .render import fmt_points, fmt_speed
@@ -84,6 +85,12 @@ def _when(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def nice_step(top: float, most: int = 6) -> float:
+    """1, 2 or 5 times a power of ten: at most `most` intervals up to `top`."""
+    base = 10 ** math.floor(math.log10(top / most)) if top > 0 else 1
+    return next(m * base for m in (1, 2, 5, 10) if top / (m * base) <= most)
+
+
 def colours(names: list[str]) -> dict[str, str]:
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
 
@@ -107,8 +114,10 @@ def render_chart(history: list[Entry], names: list[str], highlight: str | None =
 
     parts = [f'<svg id="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
              f'aria-label="points of every submission over time" xmlns="http://www.w3.org/2000/svg">']
-    for k in range(5):
-        p = top * k / 4
+    step = nice_step(top)
+    top = step * math.ceil(top / step - 1e-9)
+    for k in range(round(top / step) + 1):
+        p = step * k
         parts.append(f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(p):.1f}" y2="{y(p):.1f}" '
                      f'stroke="#e3e7ee"/><text x="{pad_l - 6}" y="{y(p) + 4:.1f}" '
                      f'text-anchor="end">{fmt_points(p)}</text>')
