@@ -332,7 +332,11 @@ def grade(exercise: str, namespace: Mapping[str, Any], hidden: bool = False,
     if stubbed:
         print(f"{exercise}: not started ({', '.join(stubbed)} still raises NotImplementedError)")
         return 0.0
-    impl = Implementation(exercises_dir(), label="notebook", overrides={ex.topic: functions})
+    # Every function of the topic that the notebook defines replaces the stub, so a test
+    # that also calls a sibling exercise's function gets the notebook's version.
+    topic_functions = [f for e in load_catalogue().topic(ex.topic).exercises for f in e.functions]
+    overrides = {f: namespace[f] for f in topic_functions if f in namespace}
+    impl = Implementation(exercises_dir(), label="notebook", overrides={ex.topic: overrides})
     # The exercise's tests as `gradeschool grade` runs them (property and speed tests), so a
     # notebook scores what the same code scores as a module; tests marked hidden only in
     # the instructor's run.
@@ -385,8 +389,34 @@ def is_grade_cell(cell: Mapping[str, Any]) -> bool:
     return GRADE_MARK in "".join(cell.get("source", ""))
 
 
+def _without_checks(source: str) -> str:
+    """Drop the top-level statements of a cell that import or use gradeschool (a learner's
+    own `gradeschool.check(...)` calls): a topic module may import NumPy and the standard
+    library only. Definitions are always kept."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source  # graded as it is: the import reports the syntax error
+    names = {"gradeschool"}
+    drop: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if any(m.split(".")[0] == "gradeschool" for m in mods):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+                drop.append(node)
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and any(
+                isinstance(n, ast.Name) and n.id in names for n in ast.walk(node)):
+            drop.append(node)
+    lines = source.splitlines()
+    for node in reversed(drop):
+        lines[node.lineno - 1:node.end_lineno] = [f"# (left out: uses gradeschool) {lines[node.lineno - 1].strip()}"]
+    return "\n".join(lines)
+
+
 def notebook_code(nb: Mapping[str, Any]) -> str:
-    """The code of a notebook's code cells, grade cells left out, IPython magics commented."""
+    """The code of a notebook's code cells, grade cells left out, IPython magics commented,
+    statements that use gradeschool left out."""
     blocks = []
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code" or is_grade_cell(cell):
@@ -394,7 +424,7 @@ def notebook_code(nb: Mapping[str, Any]) -> str:
         source = "".join(cell.get("source", ""))
         lines = [("# (notebook magic) " + line if MAGIC.match(line) else line)
                  for line in source.splitlines()]
-        text = "\n".join(lines).strip("\n")
+        text = _without_checks("\n".join(lines)).strip("\n")
         if text:
             blocks.append(text)
     return "\n\n\n".join(blocks) + "\n"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gradeschool.catalogue import load_catalogue
+from gradeschool.impl import Implementation, find_forbidden_imports
 from gradeschool.notebooks import (
     GRADE_MARK,
     NotebookError,
@@ -80,14 +81,17 @@ def test_unknown_exercise_is_refused():
 def test_notebook_to_modules_keeps_code_and_drops_grade_cells(source_nb, tmp_path):
     nb = nbformat.from_dict(json.loads(json.dumps(source_nb)))
     nb.cells.append(nbformat.v4.new_code_cell("%matplotlib inline\nprint('scratch')"))
+    nb.cells.append(nbformat.v4.new_code_cell("import gradeschool\ngradeschool.check('softmax', softmax)"))
     path = tmp_path / "homework.ipynb"  # not named after the topic: the metadata says it
     nbformat.write(nb, str(path))
     out = notebook_to_modules([path], tmp_path / "modules")
     module = (out / "neuron.py").read_text()
     assert "def softmax(" in module and "def log_softmax(" in module and "def relu(" in module
-    assert GRADE_MARK not in module and "gradeschool" not in module.split("\n", 1)[1]
+    assert GRADE_MARK not in module and "import grade\n" not in module
     assert "# (notebook magic) %matplotlib inline" in module
-    compile(module, "neuron.py", "exec")
+    assert not find_forbidden_imports(module), "a learner's own gradeschool.check calls are left out"
+    impl = Implementation(out, label="notebook")
+    assert all(impl.state(CATALOGUE.exercise(n)).status == "ready" for n in ASKED)
 
 
 def test_notebook_topic_from_file_name_or_functions(tmp_path):
@@ -206,5 +210,8 @@ def test_gradeschool_grades_the_notebook_like_nbgrader(course, student, tmp_path
     reports = list(out.rglob("report.json"))
     assert reports, f"gradeschool grade wrote no report (exit {run.returncode}):\n{run.stdout}\n{run.stderr}"
     report = json.loads(reports[0].read_text())
-    assert {e["name"]: e["points"] for e in report["exercises"] if e["name"] in ASKED} == expected
+    problems = [f"{t['name']}: {t['status']}: {t['message'][:300]}" for e in report["exercises"]
+                for t in e["tests"] if e["name"] in STUDENTS[student] and t["status"] != "passed"]
+    got = {e["name"]: e["points"] for e in report["exercises"] if e["name"] in ASKED}
+    assert got == expected, "\n".join(problems)
     assert report["totals"]["points"] == EXPECTED[student]
