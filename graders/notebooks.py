@@ -96,8 +96,11 @@ def _parse_solution(source: str, catalogue: Catalogue, topic: str) -> _Parsed:
                 owner = None
             parsed.docs[node.name] = ast.get_docstring(node) or ""
         last = parsed.chunks[-1] if parsed.chunks else None
+        earlier = next((c for c in parsed.chunks if owner is not None and c.exercise == owner), None)
         if last is not None and last.exercise == owner:
             last.source += "\n\n\n" + text
+        elif earlier is not None:  # one solution cell (one grade_id) per exercise
+            earlier.source += "\n\n\n" + text
         else:
             parsed.chunks.append(_Chunk(text, owner))
     return parsed
@@ -107,10 +110,6 @@ def _to_nbgrader_markers(code: str) -> str:
     """`# BEGIN SOLUTION` -> `### BEGIN SOLUTION` (nbgrader's markers), same for END."""
     code = re.sub(r"^(\s*)#+ BEGIN SOLUTION\s*$", r"\1### BEGIN SOLUTION", code, flags=re.M)
     return re.sub(r"^(\s*)#+ END SOLUTION\s*$", r"\1### END SOLUTION", code, flags=re.M)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}"
 
 
 def _points(x: float) -> str:
@@ -193,8 +192,8 @@ def build_notebook(topic: str, exercises: Sequence[str] | None = None, seed: int
     intro = (f"# {info.name}: {info.title}\n\n{parsed.docstring}\n\n"
              f"This assignment: {', '.join(f'`{e.name}`' for e in asked)} — {_points(points)}. "
              "Write each answer in place of `raise NotImplementedError()`, using NumPy and the "
-             "standard library only. The cell after each answer runs the kit's property tests "
-             "against PyTorch and prints your score; run it as often as you like.\n")
+             "standard library only. The cell after each answer runs the kit's tests (property "
+             "tests against PyTorch, speed tests) and prints your score; run it as often as you like.\n")
     markdown(intro, "theory", "intro")
     code(parsed.preamble or "import numpy as np", "setup", None)
     given = [c.source for c in parsed.chunks if c.exercise is not None and c.exercise.name not in wanted]

@@ -157,10 +157,14 @@ def test_reset_of_a_stub_changes_nothing(kit):
 
 
 def test_solution_shows_only_once_the_exercise_passes(kit):
-    hidden = gradeschool_cli(kit, "solution", "softmax")
-    assert hidden.returncode == 1, hidden.stdout + hidden.stderr
-    assert "shows once your exercise passes" in hidden.stdout
-    assert "np.exp(x - x.max(axis=axis, keepdims=True))" not in hidden.stdout
+    for attempt in (None, MY_SOFTMAX):  # not started, then failing (it overflows)
+        if attempt:
+            write_definition(kit, "softmax", attempt)
+        hidden = gradeschool_cli(kit, "solution", "softmax")
+        assert hidden.returncode == 1, hidden.stdout + hidden.stderr
+        assert "shows once your exercise passes" in hidden.stdout
+        assert "x.max(axis=axis, keepdims=True)" not in hidden.stdout
+    assert "First problem: softmax: failed" in hidden.stdout, "a failing attempt is explained"
 
     write_definition(kit, "softmax", solution_code("softmax"))
     shown = gradeschool_cli(kit, "solution", "softmax")

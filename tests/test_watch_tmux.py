@@ -66,7 +66,8 @@ def test_watch_turns_a_saved_solution_to_done(tmp_path):
             for name in first.functions:
                 write_definition(kit, name, code_of(name, first.topic), first.topic)
             saved_at = time.monotonic()
-            screens.append((f"{time.monotonic() - saved_at:.1f} s after saving {label}", tmux.wait_for(wanted)))
+            screen = tmux.wait_for(wanted)
+            screens.append((f"{time.monotonic() - saved_at:.1f} s after saving {label}", screen))
         done = screens[-1][1]
         assert "Progress [" in done and "1/" in done.split("Progress [")[1].split("\n")[0]
         tmux.press("q")

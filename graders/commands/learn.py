@@ -221,6 +221,14 @@ def run_solution(args) -> int:
         print(f"gradeschool solution: this copy of the kit has no solutions/{module} (a student release "
               "ships without solutions): your instructor has them.")
         return 1
+    from ..impl import Implementation
+    from ..paths import exercises_dir
+
+    state = Implementation(exercises_dir(), label="exercises").state(ex)
+    if state.status != "ready":  # cannot pass: no need to run the tests
+        print(f"{ex.name}: {state.status} — {state.message}\n\nThe reference solution of {ex.name} shows "
+              f"once your exercise passes. `gradeschool hint {ex.name}` helps.")
+        return 1
     print(f"checking {ex.name} first ...", flush=True)
     results = run_checks([ex.name], extra=loop_args())
     (group,) = by_exercise(results, only=[ex])
