@@ -66,6 +66,57 @@ class _Parsed:
     preamble: str
     chunks: list[_Chunk] = field(default_factory=list)
     docs: dict[str, str] = field(default_factory=dict)  # function/class -> docstring
+    siblings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # module -> (name, as)
+
+
+def _sibling_code(siblings: Mapping[str, list[tuple[str, str]]], solutions: Path,
+                  stems: set[str]) -> tuple[list[str], str]:
+    """(import lines, solved code) that define what a topic imports from sibling topics:
+    the named functions and classes with everything of their module they use, recursively
+    through further sibling imports, solution markers dropped."""
+    imports: list[str] = []
+    blocks: list[str] = []
+    done: set[tuple[str, str]] = set()
+
+    def need(module: str, wanted: list[str]) -> None:
+        source = (solutions / f"{module}.py").read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        defs: dict[str, ast.stmt] = {}
+        via: dict[str, tuple[str, str]] = {}
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                defs[node.name] = node
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        defs[target.id] = node
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in stems:
+                via.update({a.asname or a.name: (node.module, a.name) for a in node.names})
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                line = ast.get_source_segment(source, node)
+                if line and line not in imports:
+                    imports.append(line)
+        chosen: set[str] = set()
+        todo = list(wanted)
+        while todo:
+            name = todo.pop()
+            if name in via and via[name] not in done:
+                done.add(via[name])
+                need(*via[name][:1], [via[name][1]])
+            elif name in defs and name not in chosen and (module, name) not in done:
+                chosen.add(name)
+                done.add((module, name))
+                todo += [n.id for n in ast.walk(defs[name]) if isinstance(n, ast.Name)]
+        lines = source.splitlines(keepends=True)
+        nodes = sorted({id(defs[n]): defs[n] for n in chosen}.values(), key=lambda n: n.lineno)
+        for node in nodes:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            blocks.append(_strip_markers("".join(lines[first - 1:node.end_lineno])))
+
+    for module, names in siblings.items():
+        need(module, [n for n, _ in names])
+    aliases = [f"{alias} = {name}" for names in siblings.values() for name, alias in names if alias != name]
+    return imports, "\n\n\n".join(blocks + (["\n".join(aliases)] if aliases else []))
 
 
 def _parse_solution(source: str, catalogue: Catalogue, topic: str) -> _Parsed:
@@ -84,7 +135,18 @@ def _parse_solution(source: str, catalogue: Catalogue, topic: str) -> _Parsed:
 
     defs = [n for n in body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
     first_def = start(defs[0]) if defs else len(lines) + 1
-    parsed = _Parsed(doc, "".join(lines[first_code:first_def - 1]).strip("\n"))
+    # `from neuron import relu` cannot run in a notebook: the sibling topic's functions are
+    # provided in the notebook instead, and the import line leaves the set-up cell.
+    stems = {t.module.removesuffix(".py") for t in catalogue.topics}
+    siblings: dict[str, list[tuple[str, str]]] = {}
+    preamble = lines[first_code:first_def - 1]
+    found = [n for n in body if start(n) < first_def and isinstance(n, ast.ImportFrom)
+             and n.level == 0 and n.module in stems]
+    for node in found:
+        siblings.setdefault(node.module, []).extend((a.name, a.asname or a.name) for a in node.names)
+    for node in reversed(found):
+        del preamble[node.lineno - 1 - first_code:node.end_lineno - first_code]
+    parsed = _Parsed(doc, "".join(preamble).strip("\n"), siblings=siblings)
     ordered = [n for n in body if start(n) >= first_def]
     for i, node in enumerate(ordered):
         end = start(ordered[i + 1]) - 1 if i + 1 < len(ordered) else len(lines)
@@ -195,7 +257,17 @@ def build_notebook(topic: str, exercises: Sequence[str] | None = None, seed: int
              "standard library only. The cell after each answer runs the kit's tests (property "
              "tests against PyTorch, speed tests) and prints your score; run it as often as you like.\n")
     markdown(intro, "theory", "intro")
-    code(parsed.preamble or "import numpy as np", "setup", None)
+    setup = parsed.preamble or "import numpy as np"
+    if parsed.siblings:
+        stems = {t.module.removesuffix(".py") for t in catalogue.topics}
+        extra, sibling_code = _sibling_code(parsed.siblings, path.parent, stems)
+        setup = "\n".join([*(i for i in extra if i not in setup), setup])
+    code(setup, "setup", None)
+    if parsed.siblings:
+        names = ", ".join(f"`{n}`" for names in parsed.siblings.values() for n, _ in names)
+        markdown(f"Provided from earlier topics ({', '.join(parsed.siblings)}): {names}, solved, with "
+                 "what they use.\n", "theory", "siblings_intro")
+        code(sibling_code, "provided", _nbgrader("siblings", locked=True))
     given = [c.source for c in parsed.chunks if c.exercise is not None and c.exercise.name not in wanted]
     if given:
         markdown("Provided: the functions this assignment does not ask for, solved, so that "
@@ -331,11 +403,15 @@ def grade(exercise: str, namespace: Mapping[str, Any], hidden: bool = False,
     if stubbed:
         print(f"{exercise}: not started ({', '.join(stubbed)} still raises NotImplementedError)")
         return 0.0
-    # Every function of the topic that the notebook defines replaces the stub, so a test
-    # that also calls a sibling exercise's function gets the notebook's version.
-    topic_functions = [f for e in load_catalogue().topic(ex.topic).exercises for f in e.functions]
-    overrides = {f: namespace[f] for f in topic_functions if f in namespace}
-    impl = Implementation(exercises_dir(), label="notebook", overrides={ex.topic: overrides})
+    # Every catalogue function the notebook defines (its own and those provided from earlier
+    # topics) replaces the stub, so a test that also calls another exercise's function, say
+    # backprop's test calling dense_forward, gets the notebook's version.
+    overrides: dict[str, dict[str, Any]] = {}
+    for other in load_catalogue().exercises():
+        for f in other.functions:
+            if f in namespace and callable(namespace[f]):
+                overrides.setdefault(other.topic, {})[f] = namespace[f]
+    impl = Implementation(exercises_dir(), label="notebook", overrides=overrides)
     # The exercise's tests as `gradeschool grade` runs them (property and speed tests), so a
     # notebook scores what the same code scores as a module; tests marked hidden only in
     # the instructor's run.

@@ -249,7 +249,7 @@ def standings(progress: Progress | None = None, root: Path | None = None) -> lis
         status, earned = progress.status(e, static[e.name], root)
         saved = progress.checked.get(e.name)
         detail = static[e.name] if static[e.name] not in ("ready", "not started") else (
-            saved.status if status == FAILING and saved else "")
+            saved.status if status == FAILING and saved and saved.status != "failed" else "")
         out.append(Standing(e, status, earned, detail))
     return out
 

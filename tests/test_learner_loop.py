@@ -250,6 +250,10 @@ def test_notebook_check_names_the_parts_it_takes():
         gradeschool.check("softmax", softmx=len)
     with pytest.raises(KeyError, match="no exercise 'softmaks'"):
         gradeschool.check("softmaks", len)
+    parts = next((e for e in CATALOGUE.exercises() if len(e.functions) > 1), None)
+    if parts is not None:
+        with pytest.raises(TypeError, match=f"pass them by name, e.g. check\\('{parts.name}', "):
+            gradeschool.check(parts.name, len)
 
 
 def test_importing_gradeschool_stays_cheap():

@@ -46,13 +46,15 @@ def overflow(x, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+# Hypothesis shrinks a failure to a small case, but the exact case depends on the profile
+# that the test module was loaded under, so the patterns allow any shape.
 CALL = r"softmax\(x: float(32|64) \((\d+, )*\d+,?\) in \[[^\]]+\], axis=-?\d\)"
 NUMBER = r"-?(\d[\d.e+-]*|nan|inf)"
 
 MISTAKES = [
     pytest.param(wrong_axis, [
         CALL, "axis=0",
-        rf"largest difference at index \(\d+, \d+\): expected {NUMBER}, got {NUMBER}",
+        rf"largest difference at index \(\d+(, \d+)+\): expected {NUMBER}, got {NUMBER}",
         "Reduce along `axis` with keepdims=True",  # the catalogue's first hint
     ], id="wrong_axis"),
     pytest.param(wrong_shape, [
@@ -64,7 +66,7 @@ MISTAKES = [
         "hint: Keep the input's dtype",
     ], id="float32_returned_as_float64"),
     pytest.param(overflow, [
-        CALL, r"in \[1e\+04", r"largest difference at index \(\d+(, \d+)*,?\): expected 1, got nan",
+        CALL, r"in \[[^\]]*1e\+04\]", r"largest difference at index \(\d+(, \d+)*,?\): expected 1, got nan",
         "hint: got a non-finite value where torch's is finite: something overflowed",
     ], id="overflow"),
 ]

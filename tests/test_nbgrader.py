@@ -78,9 +78,63 @@ def test_unasked_exercises_are_provided_solved_and_locked(source_nb):
     assert not any(role(c) == "solution" and "def sigmoid(" in c.source for c in source_nb.cells)
 
 
+TOPICS_WITH_SOLUTIONS = [t.name for t in CATALOGUE.topics if (solutions_dir() / t.module).is_file()]
+
+
+@pytest.mark.parametrize("topic", TOPICS_WITH_SOLUTIONS)
+def test_every_topic_notebook_is_self_contained(topic, tmp_path):
+    """No `from neuron import ...` in a notebook (it could not run there): what a topic
+    takes from earlier topics is provided, solved; the notebook's code (answers in) loads
+    as the topic module with every exercise ready."""
+    nb = build_notebook(topic, seed=SEED)
+    stems = {t.module.removesuffix(".py") for t in CATALOGUE.topics}
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert not re.search(rf"^\s*from ({'|'.join(stems)}) import", code, re.M)
+    nbformat.write(nb, str(tmp_path / "nb.ipynb"))
+    impl = Implementation(notebook_to_modules(tmp_path / "nb.ipynb", tmp_path / "m"), label=topic)
+    states = {e.name: impl.state(e) for e in CATALOGUE.topic(topic).exercises}
+    assert all(s.status == "ready" for s in states.values()), states
+    grade_ids = [c.metadata.nbgrader["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    assert len(grade_ids) == len(set(grade_ids)), "nbgrader needs unique grade ids"
+
+
 def test_unknown_exercise_is_refused():
     with pytest.raises(NotebookError, match="no exercise"):
         build_notebook(TOPIC, ["relu", "conv9d"])
+
+
+# ------------------------------------------------------------------ a grade cell's score
+GRADE_SCRIPT = """
+import json
+import numpy as np
+from gradeschool.notebooks import grade
+
+def leaky_relu(x, negative_slope=0.01):
+    return np.where(x > 0, x, 0.01 * x).astype(x.dtype)  # ignores negative_slope
+
+def relu(x):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+print(json.dumps([grade("leaky_relu", globals(), echo=False), grade("relu", globals())]))
+"""
+
+
+@pytest.mark.slow
+def test_grade_gives_partial_credit_and_keeps_stderr_clean(tmp_path):
+    """The score a grade cell ends with: points x passed weight / total weight (leaky_relu
+    is right for the default slope only: half of its tests), 0 for an untouched stub, and
+    nothing on stderr (nbgrader would zero the cell)."""
+    script = tmp_path / "cell.py"
+    script.write_text(GRADE_SCRIPT)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    leaky, relu = json.loads(run.stdout.strip().splitlines()[-1])
+    assert leaky == pytest.approx(0.5 * CATALOGUE.exercise("leaky_relu").points) and relu == 0.0
+    assert "relu: not started" in run.stdout
+    assert not any(tmp_path.glob(".hypothesis")), "grade cells write nothing next to the notebook"
 
 
 # ------------------------------------------------------------------ notebook -> modules
