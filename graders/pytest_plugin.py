@@ -80,6 +80,7 @@ class State:
 
 
 STATE = pytest.StashKey[State]()
+PREVIOUS_PROFILE = pytest.StashKey[str]()
 
 
 def state(config: pytest.Config) -> State:
@@ -120,10 +121,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{topic.name}: exercises of topic {topic.name} ({topic.title})")
     mutants = config.getoption("--mutants")
     profile = config.getoption("--gradeschool-profile") or ("mutants" if mutants else "grading")
+    config.stash[PREVIOUS_PROFILE] = settings.get_current_profile_name()
     settings.load_profile(profile)
     provided = next((p.gradeschool_implementation for p in config.pluginmanager.get_plugins()
                      if hasattr(p, "gradeschool_implementation")), None)
     config.stash[STATE] = State(impl_spec=config.getoption("--impl"), mutants=mutants, provided=provided)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run started from inside another (a notebook check in a test) hands the outer run
+    its Hypothesis profile back."""
+    from hypothesis import settings
+
+    previous = config.stash.get(PREVIOUS_PROFILE, None)
+    if previous is not None:
+        settings.load_profile(previous)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -144,6 +144,9 @@ EDGES = [
     pytest.param("sparse_categorical_cross_entropy", F.cross_entropy, [[0.5], [-1e4]], [0, 0],
                  {"label_smoothing": 0.3}, marks=pytest.mark.exercise("sparse_categorical_cross_entropy"),
                  id="sce-C1"),
+    pytest.param("sparse_categorical_cross_entropy", F.cross_entropy, [[1, 2, 3], [0, 0, 5], [2, -1, 0]], [0, 1, 1],
+                 {"weight": [1.0, 4.0, 0.5]}, marks=pytest.mark.exercise("sparse_categorical_cross_entropy"),
+                 id="sce-class-weights"),
     pytest.param("huber_loss", F.huber_loss, [0, 1, -1, 3, 0.5], [1, 0, 0, 0, -1.5], {"delta": 1.0},
                  marks=pytest.mark.exercise("huber_loss"), id="huber-kinks"),
     pytest.param("mae_loss", F.l1_loss, [1, 0, -2, 5], [1, 0, -2, 4], {},
@@ -157,6 +160,7 @@ EDGES = [
 def test_loss_at_edge_cases(impl, device, name, torch_fn, pred, target, kwargs, dtype, reduction):
     pred = np.array(pred, dtype)
     target = np.array(target, np.int64 if name.startswith("sparse") else dtype)
+    kwargs = {k: np.array(v, dtype) if isinstance(v, list) else v for k, v in kwargs.items()}
     check_loss(impl.get(name), torch_fn, pred, target, name=name, kwargs={**kwargs, "reduction": reduction},
                device=device, scale=size(pred), terms=pred.size)
 

@@ -53,6 +53,12 @@ def _round(x: float) -> float:
     return round(float(x), 4)
 
 
+def is_speed_test(t: TestResult) -> bool:
+    """A speed gate: it measured a ratio, or failed as too slow."""
+    return t.speed_ratio is not None or "slower than torch" in t.message \
+        or "is too slow" in t.message
+
+
 def speed_summary(groups) -> dict:
     """Geometric mean of the speed ratios vs torch, counting only exercises whose other
     (correctness) tests all pass; null when there is none."""
@@ -83,18 +89,23 @@ def build_report(results: list[TestResult], exercises: list[Exercise], label: st
     for g in groups:
         e = g.exercise
         t = topics.setdefault(e.topic, {"points": 0.0, "max_points": 0.0})
-        earned = g.earned
-        t["points"] += earned
-        t["max_points"] += e.points
         total_weight = sum(x.weight for x in g.counted) or 1.0
+        correct = all(x.outcome == PASSED for x in g.counted if not is_speed_test(x))
         tests = []
+        earned = 0.0
         for x in sorted(g.tests, key=lambda x: x.nodeid):
             share = e.points * x.weight / total_weight if x.outcome != "skipped" else 0.0
+            counts = x.outcome == PASSED and (correct or not is_speed_test(x))
+            message = x.message if counts or x.outcome != PASSED else \
+                "fast enough, but a speed test counts only once the exercise's other tests pass"
+            earned += share if counts else 0.0
             tests.append({
                 "name": test_name(x.nodeid), "status": x.outcome,
-                "points": _round(share if x.outcome == PASSED else 0.0), "max_points": _round(share),
-                "message": x.message, "duration": _round(x.duration), "hidden": bool(x.hidden),
+                "points": _round(share if counts else 0.0), "max_points": _round(share),
+                "message": message, "duration": _round(x.duration), "hidden": bool(x.hidden),
             })
+        t["points"] += earned
+        t["max_points"] += e.points
         status, max_points = g.status, e.points
         if status == "no tests":
             status = (untested or {}).get(e.name, "no tests")

@@ -47,8 +47,10 @@ from ..impl import (
 from . import worker as W
 
 DENIED = ("torch", "scipy", "jax", "jaxlib", "tensorflow", "keras", "sklearn", "gradeschool",
-          "pytest", "hypothesis", "_pytest", "cupy", "numba", "autograd", "ctypes", "_ctypes",
-          "subprocess", "_posixsubprocess", "multiprocessing", "socket", "_socket")
+          "pytest", "hypothesis", "_pytest", "cupy", "numba", "autograd")
+# standard-library modules that learner code may not import (NumPy itself may)
+LEARNER_DENIED = ("ctypes", "_ctypes", "subprocess", "_posixsubprocess", "multiprocessing",
+                  "socket", "_socket", "posix", "pty", "importlib.util", "runpy")
 MAX_SOURCE = 2 * 2**20
 WARMUP = 1.0  # seconds: an untimed call in the worker before a speed measurement
 
@@ -56,7 +58,7 @@ WARMUP = 1.0  # seconds: an untimed call in the worker before a speed measuremen
 @dataclass(frozen=True)
 class Limits:
     call_timeout: float = 10.0      # seconds per call into learner code
-    total_timeout: float = 240.0    # seconds of calls for the whole submission
+    total_timeout: float = 240.0    # seconds spent in learner code, whole submission
     memory: int = 2 * 2**30         # bytes of address space of the worker
     start_timeout: float = 30.0
 
@@ -155,6 +157,7 @@ class Worker:
         flags = fcntl.fcntl(self._to_worker, fcntl.F_GETFL)
         fcntl.fcntl(self._to_worker, fcntl.F_SETFL, flags | os.O_NONBLOCK)
         config = {"root": str(self.home / "submission"), "topics": topics, "denied": list(DENIED),
+                  "learner_denied": list(LEARNER_DENIED),
                   "memory": limits.memory, "cpu": int(limits.total_timeout) + 30, "hide": hide}
         self.exchange({"config": config, "sources": sources}, [], limits.start_timeout)
         self.sandbox = self.last_reply.get("sandbox", "")
@@ -326,7 +329,7 @@ class IsolatedImplementation:
         self._worker: Worker | None = None
         self._generation = itertools.count(1)
         self._gen = 0
-        self._deadline = time.monotonic() + self.limits.total_timeout
+        self._spent = 0.0  # seconds spent waiting for the worker: the total budget
         self._topic_errors: dict[str, ImplementationError] = {}
         self._imported: set[str] = set()
         self._broken: dict[str, ImplementationError] = {}
@@ -409,7 +412,7 @@ class IsolatedImplementation:
     def _exchange(self, envelope: dict, arrays: list[np.ndarray], what: str):
         if self._current in self._broken:
             raise self._broken[self._current]
-        left = self._deadline - time.monotonic()
+        left = self.limits.total_timeout - self._spent
         if left <= 0:
             raise WorkerTimeout(f"{what}: the submission used up its total time of "
                                 f"{self.limits.total_timeout:g} s")
@@ -422,6 +425,7 @@ class IsolatedImplementation:
                 self._worker = None
                 raise
         timeout = min(left, self.limits.call_timeout)
+        began = time.monotonic()
         try:
             return worker.exchange(envelope, arrays, timeout)
         except WorkerTimeout:
@@ -445,6 +449,8 @@ class IsolatedImplementation:
         except BaseException:
             self._worker = None  # interrupted (speed-gate budget, ^C): a fresh worker next time
             raise
+        finally:
+            self._spent += time.monotonic() - began
 
     def _fail_exercise(self, err: ImplementationError) -> None:
         if self._current is not None:
@@ -573,6 +579,8 @@ class IsolatedImplementation:
         return frozenset(t.module.removesuffix(".py") for t in self.catalogue.topics)
 
     def _import(self, topic: str) -> None:
+        if self._current in self._broken:
+            raise self._broken[self._current]
         if topic in self._static:
             raise self._static[topic]
         if topic in self._topic_errors:

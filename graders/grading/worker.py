@@ -105,6 +105,7 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
     allowed_extra = set(config["topics"])
     forbidden_hits: list[str] = []
     denied = set(config.get("denied", ()))
+    learner_denied = set(config.get("learner_denied", ()))
 
     def allowed(name: str) -> bool:
         top = name.split(".")[0]
@@ -136,14 +137,26 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
 
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
         importer = (globals or {}).get("__name__", "") or ""
-        if level == 0 and importer.split(".")[0] in allowed_extra and not allowed(name):
+        if level == 0 and importer.split(".")[0] in allowed_extra and (
+                not allowed(name) or name in learner_denied or name.split(".")[0] in learner_denied):
             raise refuse(name)
         return real_import(name, globals, locals, fromlist, level)
 
     def guarded_import_module(name, package=None):
-        if not name.startswith(".") and not allowed(name):
+        if not name.startswith(".") and (not allowed(name) or name.split(".")[0] in learner_denied):
             raise refuse(name)
         return real_import_module(name, package)
+
+    def no_processes(name: str):
+        def refused(*args, **kwargs):
+            raise refuse(f"os.{name}")
+        return refused
+
+    for fn in ("system", "popen", "fork", "forkpty", "execv", "execve", "execl", "execle",
+               "execlp", "execlpe", "execvp", "execvpe", "spawnv", "spawnve", "spawnl", "spawnle",
+               "spawnlp", "spawnlpe", "spawnvp", "spawnvpe", "posix_spawn", "posix_spawnp"):
+        if hasattr(os, fn):
+            setattr(os, fn, no_processes(fn))
 
     sys.meta_path.insert(0, Blocker())
     builtins.__import__ = guarded_import

@@ -150,6 +150,14 @@ def to_torch(value: Any, device: str, requires_grad: bool = False):
     return value
 
 
+def _torch_kwargs(kwargs: dict[str, Any], torch_kwargs: dict[str, Any] | None, device: str) -> dict[str, Any]:
+    """The keyword arguments for torch: `torch_kwargs` when given, else the learner's with
+    arrays turned into tensors (class weights, pos_weight, ...)."""
+    if torch_kwargs is not None:
+        return torch_kwargs
+    return {k: to_torch(v, device) for k, v in kwargs.items()}
+
+
 def _snapshot(args: Sequence[Any]) -> list[Any]:
     return [a.copy() if type(a) is np.ndarray else None for a in args]
 
@@ -186,7 +194,7 @@ def check_forward(
     import torch
 
     with torch.no_grad():
-        ref = torch_fn(*(to_torch(a, device) for a in args), **(torch_kwargs if torch_kwargs is not None else kwargs))
+        ref = torch_fn(*(to_torch(a, device) for a in args), **_torch_kwargs(kwargs, torch_kwargs, device))
     dtype = next((a.dtype for a in args if type(a) is np.ndarray and a.dtype.kind == "f"), None)
     compare(got, ref, call=call, dtype=dtype, scale=scale, terms=terms, hint=hint)
     return got
@@ -231,7 +239,7 @@ def check_loss(
     loss, dpred = _unpack_pair(fn(*args, **kwargs), call, "loss", "dpred")
     _check_untouched(call, args, before, argnames)
     p = to_torch(pred, device, requires_grad=True)
-    ref = torch_fn(p, *(to_torch(o, device) for o in others), **(torch_kwargs if torch_kwargs is not None else kwargs))
+    ref = torch_fn(p, *(to_torch(o, device) for o in others), **_torch_kwargs(kwargs, torch_kwargs, device))
     (dref,) = torch.autograd.grad(ref, p, torch.ones_like(ref), allow_unused=True)
     dref = torch.zeros_like(p) if dref is None else dref
     compare(loss, ref, call=call, what="the loss", dtype=pred.dtype, scale=scale, terms=terms, hint=hint)
@@ -268,7 +276,7 @@ def check_layer(
     before = _snapshot(args)
     out, cache = _unpack_pair(forward(*args, **kwargs), call, "out", "cache")
     targs = [to_torch(a, device, requires_grad=i in grad_wrt) for i, a in enumerate(args)]
-    ref = torch_fn(*targs, **(torch_kwargs if torch_kwargs is not None else kwargs))
+    ref = torch_fn(*targs, **_torch_kwargs(kwargs, torch_kwargs, device))
     dtype = next(a.dtype for a in args if type(a) is np.ndarray and a.dtype.kind == "f")
     compare(out, ref, call=call, what="the output", dtype=dtype, scale=scale, terms=terms, hint=hint)
     dout = _upstream(tuple(ref.shape), dtype, seed)

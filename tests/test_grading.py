@@ -1,0 +1,235 @@
+"""The grading engine: isolated workers, adversarial submissions, reports and their formats."""
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradeschool.catalogue import load_catalogue
+from gradeschool.grading import outputs, signing
+from gradeschool.grading.proxy import IsolatedImplementation, Limits, RemoteObject
+from gradeschool.grading.supervise import grade_all, grade_one, pass_rates
+from gradeschool.paths import exercises_dir, kit_root, solutions_dir
+
+pytestmark = [pytest.mark.kit, pytest.mark.slow]
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+SELECTION = ["softmax", "relu", "step"]
+FAST = Limits(call_timeout=2.0, total_timeout=20.0, memory=1024 * 2**20)
+
+# the statuses each adversarial submission may end with (every one scores 0)
+EXPECTED = {
+    "loop_at_import": {"timeout"},
+    "loop_in_function": {"timeout"},
+    "memory_bomb": {"error", "timeout"},
+    "exit_at_import": {"error"},
+    "os_exit_at_import": {"error"},
+    "exit_in_function": {"error"},
+    "import_torch": {"forbidden import"},
+    "importlib_torch": {"forbidden import"},
+    "dunder_import_torch": {"forbidden import"},
+    "monkeypatch": {"failed", "error"},  # patching builtins breaks its own worker too
+    "read_solutions": {"error", "failed"},
+    "fake_report": {"failed"},
+    "prints_points": {"failed"},
+    "fake_array": {"failed"},
+    "kill_judge": {"error"},
+}
+
+
+def test_every_adversarial_submission_is_listed():
+    assert sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir()) == sorted(EXPECTED)
+
+
+@pytest.fixture(scope="module")
+def adversarial(tmp_path_factory):
+    """Grade every adversarial submission once (two at a time), as a class would be."""
+    subs = tmp_path_factory.mktemp("class")
+    for name in EXPECTED:
+        shutil.copytree(SUBMISSIONS / name, subs / name)
+    with open(subs / "read_solutions" / "neuron.py", "a") as f:
+        f.write(f"\nKIT = {str(kit_root())!r}\n")  # the strongest hint a student could have
+    out = tmp_path_factory.mktemp("graded")
+    graded = grade_all(subs, out, jobs=2, selectors=SELECTION, limits=FAST, echo=lambda s: None)
+    return subs, out, {g.name: g for g in graded}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_adversarial_submission_scores_zero_with_reports(adversarial, name):
+    _, out, graded = adversarial
+    report = json.loads((out / name / "report.json").read_text())
+    assert signing.verify(report, signing.load_key()), "the report must be the grader's own"
+    assert report["totals"] == {"points": 0.0, "max_points": 5.0}
+    assert report["submission"] == name
+    statuses = {e["name"]: e["status"] for e in report["exercises"]}
+    assert set(statuses) == set(SELECTION)
+    assert set(statuses.values()) <= EXPECTED[name], statuses
+    assert all(e["points"] == 0 for e in report["exercises"])
+    results = json.loads((out / name / "results.json").read_text())
+    assert results["score"] == 0
+    assert all(t["score"] == 0 for t in results["tests"])
+    assert (out / name / "grades.csv").read_text().splitlines()[1].endswith(",0.0,0.0,0.0,5.0")
+    assert outputs.points_line(report) == "Points 0/5"
+
+
+def test_forged_reports_never_reach_the_output(adversarial):
+    _, out, _ = adversarial
+    for path in out.rglob("*.json"):
+        data = json.loads(path.read_text())
+        assert data.get("signature") != "0" * 64, path
+    for log in out.rglob("judge.log"):
+        assert "25/25" not in log.read_text(errors="replace"), "learner output reached the grader's"
+
+
+def test_isolation_hid_the_kit(adversarial):
+    _, out, _ = adversarial
+    report = json.loads((out / "read_solutions" / "report.json").read_text())
+    if "private mounts" not in report["environment"]["sandbox"]:
+        pytest.skip("no private mount namespace here: the kit cannot be hidden from the worker")
+    messages = " ".join(t["message"] for e in report["exercises"] for t in e["tests"])
+    assert "no solutions found" in messages
+
+
+def test_rerunning_grade_all_resumes(adversarial):
+    subs, out, _ = adversarial
+    again = grade_all(subs, out, jobs=2, selectors=SELECTION, limits=FAST, echo=lambda s: None)
+    assert all(g.skipped for g in again)
+    book = list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text())))
+    assert [r["student_id"] for r in book] == sorted(EXPECTED)
+    assert list(book[0]) == outputs.NBGRADER_COLUMNS
+    rates = list(csv.DictReader(io.StringIO((out / "pass_rates.csv").read_text())))
+    correctness = [r for r in rates if "test_speed" not in r["test"]]
+    assert correctness and all(float(r["pass_rate"]) == 0.0 for r in correctness)
+
+
+@pytest.fixture(scope="module")
+def solutions_graded(tmp_path_factory):
+    selection = ["relu", "step", "perceptron_train"]
+    runs = [grade_one(solutions_dir(), tmp_path_factory.mktemp("sol"), selection, label="solutions")
+            for _ in range(2)]
+    return runs
+
+
+def _scores(report):
+    return [(e["name"], e["status"], e["points"],
+             [(t["name"], t["status"], t["points"]) for t in e["tests"]]) for e in report["exercises"]]
+
+
+def test_solutions_score_full_marks(solutions_graded):
+    report = solutions_graded[0]
+    assert report["totals"]["points"] == report["totals"]["max_points"] == 5.0
+    assert all(e["status"] == "passed" for e in report["exercises"])
+    env = report["environment"]
+    assert env["hypothesis_profile"] == "grading" and env["seed"] == outputs.SEED
+    assert set(env) >= {"python", "numpy", "torch", "device"}
+
+
+def test_grading_is_deterministic(solutions_graded):
+    first, second = solutions_graded
+    assert json.dumps(_scores(first)) == json.dumps(_scores(second))
+
+
+def test_untouched_exercises_are_not_started(tmp_path):
+    report = grade_one(exercises_dir(), tmp_path, ["neuron"], label="untouched")
+    assert report["totals"]["points"] == 0
+    assert {e["status"] for e in report["exercises"]} == {"not started"}
+    assert len(report["exercises"]) == len(load_catalogue().topic("neuron").exercises)
+
+
+# ---------------------------------------------------------------- the proxy, directly
+@pytest.fixture
+def tiny(tmp_path):
+    def make(source: str) -> IsolatedImplementation:
+        folder = tmp_path / "sub"
+        folder.mkdir(exist_ok=True)
+        (folder / "neuron.py").write_text(source)
+        return IsolatedImplementation(folder, label="tiny", limits=FAST)
+    return make
+
+
+def test_in_place_updates_come_back_and_objects_stay_in_the_worker(tiny):
+    impl = tiny(
+        "import numpy as np\n"
+        "class Counter:\n"
+        "    def __init__(self, params):\n"
+        "        self.params, self.calls = params, 0\n"
+        "    def step(self):\n"
+        "        self.calls += 1\n"
+        "        for p in self.params.values():\n"
+        "            p -= 1\n"
+        "def relu(x):\n"
+        "    x[...] = np.maximum(x, 0)\n"
+        "    return x\n"
+        "step = Counter\n")
+    try:
+        a = np.array([-1.0, 2.0])
+        out = impl.relu(a)
+        assert type(out) is np.ndarray and a.tolist() == [0.0, 2.0], "in-place change copied back"
+        params = {"w": np.ones(3)}
+        counter = impl.step(params)
+        assert isinstance(counter, RemoteObject)
+        counter.step()
+        counter.step()
+        assert counter.calls == 2
+        assert params["w"].tolist() == [-1.0, -1.0, -1.0], "the worker's copy is linked to ours"
+    finally:
+        impl.close()
+
+
+def test_a_hung_exercise_fails_fast_and_the_next_gets_a_fresh_worker(tiny):
+    impl = tiny("def relu(x):\n    while True:\n        pass\n\ndef step(x):\n    return x\n")
+    catalogue = load_catalogue()
+    try:
+        assert impl.state(catalogue.exercise("relu")).status == "ready"
+        with pytest.raises(Exception, match="did not finish"):
+            impl.relu(np.ones(2))
+        assert impl.state(catalogue.exercise("relu")).status == "timeout"
+        assert impl.state(catalogue.exercise("step")).status == "ready"
+        assert impl.step(np.ones(2)).tolist() == [1.0, 1.0]
+        assert impl.worker_starts == 2
+    finally:
+        impl.close()
+
+
+# ---------------------------------------------------------------- formats
+def _report(points=3.0, hidden=True):
+    return {"schema": outputs.SCHEMA, "submission": 'Doe, "Jo"', "created": "2026-01-01T00:00:00+00:00",
+            "totals": {"points": points, "max_points": 5.0}, "topics": {},
+            "speed": {"figure": 1.5, "ratios": {}},
+            "exercises": [{"name": "relu", "topic": "neuron", "status": "failed", "points": points,
+                           "max_points": 5.0, "tests": [
+                               {"name": "t1", "status": "passed", "points": points, "max_points": 3.0,
+                                "message": "", "duration": 0.1, "hidden": False},
+                               {"name": "t2", "status": "failed", "points": 0.0, "max_points": 2.0,
+                                "message": "bad", "duration": 0.1, "hidden": hidden}]}]}
+
+
+def test_signature_detects_any_change():
+    key = b"k" * 32
+    report = outputs.sign_report(_report(), key)
+    assert signing.verify(report, key)
+    tampered = json.loads(json.dumps(report))
+    tampered["totals"]["points"] = 5.0
+    assert not signing.verify(tampered, key)
+    assert not signing.verify(report, b"other key")
+    assert signing.canonical(report) == signing.canonical({k: v for k, v in report.items() if k != "signature"})
+
+
+def test_gradescope_results_and_nbgrader_csv():
+    gs = outputs.gradescope(_report())
+    assert gs["score"] == 3.0
+    assert [t["visibility"] for t in gs["tests"]] == ["visible", "after_published"]
+    assert {e["name"] for e in gs["leaderboard"]} == {"Score", "Speed (x torch)"}
+    text = outputs.csv_text([outputs.nbgrader_row(_report())])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == outputs.NBGRADER_COLUMNS
+    assert rows[1][3] == 'Doe, "Jo"'  # quoted, survives the round trip
+
+
+def test_pass_rates_put_the_hardest_tests_first():
+    rates = pass_rates([_report(), _report()])
+    assert [(r["test"], r["pass_rate"]) for r in rates] == [("t2", 0.0), ("t1", 1.0)]
