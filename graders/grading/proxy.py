@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -338,6 +339,8 @@ class IsolatedImplementation:
         self._link_of: dict[int, int] = {}
         self._next_link = itertools.count(1)
         self._released: list[int] = []
+        self._namespaces: dict[int, types.SimpleNamespace] = {}
+        self._ns_link: dict[int, int] = {}
         self._cache: dict[str, RemoteObject] = {}
         self.sandbox = ""
         self.worker_starts = 0
@@ -480,6 +483,12 @@ class IsolatedImplementation:
                 if mine is not None and mine.shape == new.shape and mine.dtype == new.dtype \
                         and mine.flags.writeable:
                     np.copyto(mine, new)
+            for link, attrs in reply.get("namespaces", []):
+                ns = self._namespaces.get(link)
+                if ns is not None:
+                    values = self._decode(attrs, out)
+                    ns.__dict__.clear()
+                    ns.__dict__.update({str(k): v for k, v in values.items()})
             error = reply.get("error")
             if error is None:
                 value = reply.get("ok") if op in ("bench", "run_bench") else \
@@ -535,6 +544,13 @@ class IsolatedImplementation:
                 raise WorkerCrashed("this object came from a worker process that was restarted "
                                     "(after a timeout or a crash)")
             return {"handle": value._id}
+        if t is types.SimpleNamespace:
+            link = self._ns_link.get(id(value))
+            if link is None or self._namespaces.get(link) is not value:
+                link = next(self._next_link)
+                self._namespaces[link] = value
+                self._ns_link[id(value)] = link
+            return {"namespace": {"link": link, "attrs": self._encode(dict(vars(value)), arrays, depth + 1)}}
         if t is slice:
             return {"slice": [self._encode(v, arrays, depth + 1)
                               for v in (value.start, value.stop, value.step)]}

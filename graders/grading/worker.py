@@ -100,6 +100,7 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
     import importlib
     import importlib.abc
     import traceback
+    import types
     import weakref
 
     allowed_extra = set(config["topics"])
@@ -168,6 +169,12 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
     snapshots: dict[int, bytes] = {}
     modules: dict[str, object] = {}
 
+    class Namespace(types.SimpleNamespace):
+        """The judge's SimpleNamespace (e.g. an optimizer stand-in); attributes go back."""
+
+    linked_ns: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+    in_flight: list = []
+
     def new_handle(obj) -> dict:
         hid = next_id[0]
         next_id[0] += 1
@@ -227,6 +234,7 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
                     linked[link] = arr
                     weakref.finalize(arr, snapshots.pop, link, None)
                 snapshots[link] = arr.tobytes()
+            in_flight.append(arr)  # alive until its in-place changes are sent back
             return arr
         if tag == "scalar":
             return arrays[body][()]
@@ -244,6 +252,16 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
             if body not in objects:
                 raise LookupError("this object belongs to a worker that was restarted")
             return objects[body]
+        if tag == "namespace":
+            ns = linked_ns.get(body["link"])
+            if ns is None:
+                ns = Namespace()
+                linked_ns[body["link"]] = ns
+            attrs = decode(body["attrs"], arrays)
+            ns.__dict__.clear()
+            ns.__dict__.update({str(k): v for k, v in attrs.items()})
+            in_flight.append(ns)
+            return ns
         if tag == "slice":
             return slice(*(decode(v, arrays) for v in body))
         if tag == "ellipsis":
@@ -412,9 +430,12 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
         if req.get("op") != "run_bench":
             try:
                 reply["updates"] = changed_links(out_arrays)
+                reply["namespaces"] = [[link, encode(dict(vars(ns)), out_arrays)]
+                                       for link, ns in list(linked_ns.items())]
             except BaseException as err:  # noqa: BLE001
                 reply = {"error": describe_error(err, before)}
                 out_arrays = []
+        in_flight.clear()
         try:
             write_message(write_fd, reply, out_arrays)
         except (BrokenPipeError, OSError):
