@@ -335,6 +335,7 @@ class IsolatedImplementation:
         self._imported: set[str] = set()
         self._broken: dict[str, ImplementationError] = {}
         self._current: str | None = None
+        self._topic: str | None = None
         self._links: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self._link_of: dict[int, int] = {}
         self._next_link = itertools.count(1)
@@ -634,6 +635,10 @@ class IsolatedImplementation:
     def state(self, exercise: Exercise) -> ExerciseState:
         if exercise.name != self._current:
             self._current = exercise.name
+            if exercise.topic != self._topic and self._worker is not None:
+                self._worker.kill()  # a fresh worker per topic: no state piles up across topics
+                self._worker = None
+            self._topic = exercise.topic
         if exercise.name in self._broken:
             err = self._broken[exercise.name]
             return ExerciseState(err.status, str(err))

@@ -173,6 +173,20 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
         """The judge's SimpleNamespace (e.g. an optimizer stand-in); attributes go back."""
 
     linked_ns: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+    ns_snapshots: dict[int, dict] = {}
+
+    def changed_namespaces(arrays: list) -> list:
+        out = []
+        for link in list(ns_snapshots):
+            ns = linked_ns.get(link)
+            if ns is None:
+                del ns_snapshots[link]
+                continue
+            now, before = ns.__dict__, ns_snapshots[link]
+            if now.keys() != before.keys() or any(now[k] is not before[k] for k in now):
+                ns_snapshots[link] = dict(now)
+                out.append([link, encode(dict(now), arrays)])
+        return out
     in_flight: list = []
 
     def new_handle(obj) -> dict:
@@ -260,6 +274,7 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
             attrs = decode(body["attrs"], arrays)
             ns.__dict__.clear()
             ns.__dict__.update({str(k): v for k, v in attrs.items()})
+            ns_snapshots[body["link"]] = dict(ns.__dict__)
             in_flight.append(ns)
             return ns
         if tag == "slice":
@@ -430,8 +445,7 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
         if req.get("op") != "run_bench":
             try:
                 reply["updates"] = changed_links(out_arrays)
-                reply["namespaces"] = [[link, encode(dict(vars(ns)), out_arrays)]
-                                       for link, ns in list(linked_ns.items())]
+                reply["namespaces"] = changed_namespaces(out_arrays)
             except BaseException as err:  # noqa: BLE001
                 reply = {"error": describe_error(err, before)}
                 out_arrays = []
