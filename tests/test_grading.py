@@ -3,7 +3,9 @@
 import csv
 import io
 import json
+import math
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +20,12 @@ from gradeschool.paths import exercises_dir, kit_root, solutions_dir
 pytestmark = [pytest.mark.kit, pytest.mark.slow]
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
-SELECTION = ["softmax", "relu", "step"]
-FAST = Limits(call_timeout=2.0, total_timeout=20.0, memory=1024 * 2**20)
+# The smallest selection that shows every attack (each submission's functions are all
+# attacks) and that the second exercise, after a timeout or a crash, fails too.
+SELECTION = ["relu", "step"]
+MAX_POINTS = sum(e.points for e in load_catalogue().resolve(SELECTION))
+SOLVED = ["relu", "step", "perceptron_train"]
+FAST = Limits(call_timeout=1.0, total_timeout=6.0, memory=384 * 2**20)
 
 # the statuses each adversarial submission may end with (every one scores 0)
 EXPECTED = {
@@ -46,16 +52,36 @@ def test_every_adversarial_submission_is_listed():
 
 
 @pytest.fixture(scope="module")
-def adversarial(tmp_path_factory):
-    """Grade every adversarial submission once (two at a time), as a class would be."""
+def judged(tmp_path_factory):
+    """Every judge this file needs, started at once (a judge is mostly torch's import):
+    the adversarial class graded two at a time, as a class would be, and beside it the
+    solutions twice (determinism) and the untouched exercises."""
+    signing.load_key()
     subs = tmp_path_factory.mktemp("class")
     for name in EXPECTED:
         shutil.copytree(SUBMISSIONS / name, subs / name)
     with open(subs / "read_solutions" / "neuron.py", "a") as f:
         f.write(f"\nKIT = {str(kit_root())!r}\n")  # the strongest hint a student could have
     out = tmp_path_factory.mktemp("graded")
-    graded = grade_all(subs, out, jobs=2, selectors=SELECTION, limits=FAST, echo=lambda s: None)
-    return subs, out, {g.name: g for g in graded}
+
+    def beside():
+        solved = [grade_one(solutions_dir(), tmp_path_factory.mktemp("sol"), SOLVED, label="solutions")
+                  for _ in range(2)]
+        untouched = grade_one(exercises_dir(), tmp_path_factory.mktemp("untouched"), ["neuron"],
+                              label="untouched")
+        return solved, untouched
+
+    with ThreadPoolExecutor(1) as pool:
+        others = pool.submit(beside)
+        graded = grade_all(subs, out, jobs=2, selectors=SELECTION, limits=FAST, echo=lambda s: None)
+        solved, untouched = others.result()
+    return {"adversarial": (subs, out, {g.name: g for g in graded}), "solutions": solved,
+            "untouched": untouched}
+
+
+@pytest.fixture(scope="module")
+def adversarial(judged):
+    return judged["adversarial"]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -63,7 +89,7 @@ def test_adversarial_submission_scores_zero_with_reports(adversarial, name):
     _, out, graded = adversarial
     report = json.loads((out / name / "report.json").read_text())
     assert signing.verify(report, signing.load_key()), "the report must be the grader's own"
-    assert report["totals"] == {"points": 0.0, "max_points": 5.0}
+    assert report["totals"] == {"points": 0.0, "max_points": MAX_POINTS}
     assert report["submission"] == name
     statuses = {e["name"]: e["status"] for e in report["exercises"]}
     assert set(statuses) == set(SELECTION)
@@ -72,8 +98,8 @@ def test_adversarial_submission_scores_zero_with_reports(adversarial, name):
     results = json.loads((out / name / "results.json").read_text())
     assert results["score"] == 0
     assert all(t["score"] == 0 for t in results["tests"])
-    assert (out / name / "grades.csv").read_text().splitlines()[1].endswith(",0.0,0.0,0.0,5.0")
-    assert outputs.points_line(report) == "Points 0/5"
+    assert (out / name / "grades.csv").read_text().splitlines()[1].endswith(f",0.0,0.0,0.0,{MAX_POINTS:.1f}")
+    assert outputs.points_line(report) == f"Points 0/{MAX_POINTS:g}"
 
 
 def test_forged_reports_never_reach_the_output(adversarial):
@@ -107,11 +133,8 @@ def test_rerunning_grade_all_resumes(adversarial):
 
 
 @pytest.fixture(scope="module")
-def solutions_graded(tmp_path_factory):
-    selection = ["relu", "step", "perceptron_train"]
-    runs = [grade_one(solutions_dir(), tmp_path_factory.mktemp("sol"), selection, label="solutions")
-            for _ in range(2)]
-    return runs
+def solutions_graded(judged):
+    return judged["solutions"]
 
 
 def _scores(report):
@@ -121,7 +144,8 @@ def _scores(report):
 
 def test_solutions_score_full_marks(solutions_graded):
     report = solutions_graded[0]
-    assert report["totals"]["points"] == report["totals"]["max_points"] == 5.0
+    assert report["totals"]["points"] == report["totals"]["max_points"] == \
+        sum(e.points for e in load_catalogue().resolve(SOLVED))
     assert all(e["status"] == "passed" for e in report["exercises"])
     env = report["environment"]
     assert env["hypothesis_profile"] == "grading" and env["seed"] == outputs.SEED
@@ -133,8 +157,8 @@ def test_grading_is_deterministic(solutions_graded):
     assert json.dumps(_scores(first)) == json.dumps(_scores(second))
 
 
-def test_untouched_exercises_are_not_started(tmp_path):
-    report = grade_one(exercises_dir(), tmp_path, ["neuron"], label="untouched")
+def test_untouched_exercises_are_not_started(judged):
+    report = judged["untouched"]
     assert report["totals"]["points"] == 0
     assert {e["status"] for e in report["exercises"]} == {"not started"}
     assert len(report["exercises"]) == len(load_catalogue().topic("neuron").exercises)
@@ -176,6 +200,70 @@ def test_in_place_updates_come_back_and_objects_stay_in_the_worker(tiny):
         counter.step()
         assert counter.calls == 2
         assert params["w"].tolist() == [-1.0, -1.0, -1.0], "the worker's copy is linked to ours"
+    finally:
+        impl.close()
+
+
+def cube_sum(x):
+    return float((x**3).sum()) + math.pi * 0
+
+
+def uses_a_helper(x):
+    return cube_sum(x)
+
+
+ONES = np.ones(1)
+
+
+def with_default(x, scale=ONES):
+    return float((x * scale).sum())
+
+
+def test_a_pure_judge_function_runs_in_the_worker_and_nothing_else_is_sent(tiny):
+    impl = tiny("def relu(f, x):\n    return f(x), f(x + 1)\n")
+    try:
+        assert impl.relu(cube_sum, np.array([1.0, 2.0])) == (9.0, 35.0)
+        scale = 2.0
+        for refused in (lambda x: x, uses_a_helper, with_default, lambda x: scale * x, np.sum, print):
+            with pytest.raises(TypeError, match="cannot send"):
+                impl.relu(refused, np.ones(2))
+    finally:
+        impl.close()
+
+
+def test_a_speed_closure_runs_as_a_program_in_the_worker(tiny):
+    """conv/pool-like closures (forward, then backward on its cache) and `opt.step(grads)`:
+    after the recorded first run, each run is one message and no arrays travel."""
+    impl = tiny(
+        "import numpy as np\n"
+        "CALLS = []\n"
+        "def relu(x):\n"
+        "    CALLS.append('f')\n"
+        "    return np.maximum(x, 0), ('cache', x > 0)\n"
+        "def step(dout, cache):\n"
+        "    assert cache[0] == 'cache'\n"
+        "    CALLS.append('b')\n"
+        "    return dout * cache[1]\n"
+        "def calls():\n"
+        "    return ''.join(CALLS)\n")
+    try:
+        def forward_backward(x, dout):
+            out, cache = impl.relu(x)
+            return impl.step(dout, cache)
+
+        x, dout = np.array([-1.0, 2.0]), np.ones(2)
+        run = impl.bench_closure(forward_backward, (x, dout), {})
+        sent = []
+        exchange = impl._exchange
+        impl._exchange = lambda envelope, arrays, *a, **k: (sent.append((envelope["op"], len(arrays))),
+                                                            exchange(envelope, arrays, *a, **k))[1]
+        for _ in range(3):
+            run()
+        impl._exchange = exchange
+        assert sent[-2:] == [("run_program", 0), ("run_program", 0)]
+        assert ("program", 2) in sent, "the closure's arrays are sent once"
+        handle = impl._exchange({"op": "get", "topic": "neuron", "name": "calls"}, [], "calls")[0]["ok"]
+        assert RemoteObject(impl, handle, impl._gen)() == "fbfbfb"
     finally:
         impl.close()
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import ast
 import builtins
 import fcntl
+import inspect
 import io
 import itertools
 import json
+import math
 import os
 import select
 import shutil
@@ -53,6 +55,9 @@ DENIED = ("torch", "scipy", "jax", "jaxlib", "tensorflow", "keras", "sklearn", "
 LEARNER_DENIED = ("ctypes", "_ctypes", "subprocess", "_posixsubprocess", "multiprocessing",
                   "socket", "_socket", "posix", "pty", "importlib.util", "runpy")
 MAX_SOURCE = 2 * 2**20
+BENCH_OPS = ("bench", "run_bench", "program", "run_program")  # answered with a tiny ack
+BENCH_RUNS = ("run_bench", "run_program")  # timed: nothing sent back, nothing released first
+RECORDABLE = ("call", "getattr", "getitem")  # the remote operations a speed program may hold
 WARMUP = 1.0  # seconds: an untimed call in the worker before a speed measurement
 
 
@@ -131,6 +136,9 @@ def scrubbed_env(home: Path) -> dict[str, str]:
         "PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home), "LANG": "C.UTF-8",
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+        # glibc's malloc would hand each large temporary back to the system and fault it in
+        # again at the next call (3x slower NumPy between messages): keep freed memory
+        "MALLOC_MMAP_THRESHOLD_": str(256 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(512 * 2**20),
     }
 
 
@@ -232,6 +240,51 @@ def _encode_bytes(envelope: dict, arrays: list[np.ndarray]) -> bytes:
         data = buf.getvalue()
         parts += [W.BLOB.pack(len(data)), data]
     return b"".join(parts)
+
+
+PURE_GLOBALS = {"np": np, "math": math}
+
+
+def _pure_function(fn: types.FunctionType) -> dict:
+    """The wire form of a judge-side function given to learner code (numerical_gradient's
+    f): its source, which the worker runs in a fresh namespace holding only `np` and `math`.
+    Only a plain `def` at the top level of its module qualifies: no closure, no default
+    values, no decorator, and no global name but np, math and builtins."""
+    refused = TypeError(f"cannot send the function {getattr(fn, '__qualname__', fn)!r} to the learner's "
+                        "code: only a plain top-level `def` that uses nothing but np, math and builtins can be sent")
+    if fn.__name__ != fn.__qualname__ or not fn.__name__.isidentifier() or fn.__closure__ \
+            or fn.__defaults__ or fn.__kwdefaults__ or fn.__code__.co_freevars:
+        raise refused
+    try:
+        source = inspect.getsource(fn)
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        raise refused from None
+    if len(tree.body) != 1 or type(tree.body[0]) is not ast.FunctionDef:
+        raise refused
+    node = tree.body[0]
+    if node.name != fn.__name__ or node.decorator_list:
+        raise refused
+    local = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+    local |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Global | ast.Nonlocal | ast.Import | ast.ImportFrom):
+            raise refused
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in local:
+            if n.id in PURE_GLOBALS:
+                if fn.__globals__.get(n.id) is not PURE_GLOBALS[n.id]:
+                    raise refused
+            elif n.id not in vars(builtins) or n.id in fn.__globals__:
+                raise refused
+    return {"name": fn.__name__, "source": source}
+
+
+def _weak_hook(method: weakref.WeakMethod):
+    """speed.closure_bench for an IsolatedImplementation that may be gone."""
+    def hook(fn, args, kwargs):
+        impl = method()
+        return None if impl is None else impl(fn, args, kwargs)
+    return hook
 
 
 class RemoteObject:
@@ -343,7 +396,11 @@ class IsolatedImplementation:
         self._namespaces: dict[int, types.SimpleNamespace] = {}
         self._ns_link: dict[int, int] = {}
         self._cache: dict[str, RemoteObject] = {}
+        self._recording: list | None = None
         self.sandbox = ""
+        from ..testing import speed  # the speed gate times judge-side closures through us
+
+        speed.closure_bench = _weak_hook(weakref.WeakMethod(self.bench_closure))
         self.worker_starts = 0
 
     # ------------------------------------------------------------ static view of the files
@@ -413,7 +470,7 @@ class IsolatedImplementation:
         if gen == self._gen:
             self._released.append(hid)
 
-    def _exchange(self, envelope: dict, arrays: list[np.ndarray], what: str):
+    def _exchange(self, envelope: dict, arrays: list[np.ndarray], what: str, spin: bool = False):
         if self._current in self._broken:
             raise self._broken[self._current]
         left = self.limits.total_timeout - self._spent
@@ -421,7 +478,7 @@ class IsolatedImplementation:
             raise WorkerTimeout(f"{what}: the submission used up its total time of "
                                 f"{self.limits.total_timeout:g} s")
         worker = self._worker if self._worker is not None and self._worker.alive() else self._start()
-        if self._released and envelope.get("op") not in ("release", "run_bench"):
+        if self._released and envelope.get("op") not in ("release", *BENCH_RUNS):
             ids, self._released = self._released, []
             try:
                 worker.exchange({"op": "release", "ids": ids}, [], min(left, self.limits.call_timeout))
@@ -431,7 +488,7 @@ class IsolatedImplementation:
         timeout = min(left, self.limits.call_timeout)
         began = time.monotonic()
         try:
-            return worker.exchange(envelope, arrays, timeout)
+            return worker.exchange(envelope, arrays, timeout, spin=spin)
         except WorkerTimeout:
             self._worker = None
             err = WorkerTimeout(
@@ -461,19 +518,30 @@ class IsolatedImplementation:
             self._broken[self._current] = err
 
     def _rpc(self, op: str, target: RemoteObject | None = None, **fields: Any) -> Any:
+        recording = self._recording
+        self._recording = None  # (the encoding below makes no remote calls; be safe anyway)
+        try:
+            value = self._rpc_now(op, target, **fields)
+        finally:
+            self._recording = recording
+        if recording is not None:
+            recording.append((op, target, fields, value))
+        return value
+
+    def _rpc_now(self, op: str, target: RemoteObject | None = None, **fields: Any) -> Any:
         arrays: list[np.ndarray] = []
         envelope: dict[str, Any] = {"op": op}
         if target is not None:
             envelope["target"] = self._encode(target, arrays)
         for key, value in fields.items():
-            if key in ("name", "bench", "warmup"):
+            if key in ("name", "bench", "warmup", "program"):
                 envelope[key] = value
             else:
                 envelope[key] = self._encode(value, arrays)
         what = f"{target!r}" if target is not None else op
         if op == "call":
             what = f"calling {target._name or 'learner code'}"
-        reply, out = self._exchange(envelope, arrays, what)
+        reply, out = self._exchange(envelope, arrays, what, spin=op in BENCH_RUNS)
         return self._finish(op, reply, out)
 
     def _finish(self, op: str, reply: dict, out: list[np.ndarray]) -> Any:
@@ -492,13 +560,83 @@ class IsolatedImplementation:
                     ns.__dict__.update({str(k): v for k, v in values.items()})
             error = reply.get("error")
             if error is None:
-                value = reply.get("ok") if op in ("bench", "run_bench") else \
+                value = reply.get("ok") if op in BENCH_OPS else \
                     self._decode(reply.get("ok"), out)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as err:
             raise WorkerCrashed(f"the worker sent a malformed answer ({err})") from None
         if error is not None:
             raise _learner_exception(error if isinstance(error, dict) else {})
         return value
+
+    # ------------------------------------------------------------ speed programs
+    def bench_closure(self, fn: Any, args: tuple, kwargs: dict):
+        """For the speed gate (speed.closure_bench): a candidate that runs the judge-side
+        closure `fn(*args, **kwargs)` (e.g. a forward then a backward call into learner
+        code) as a program in the worker, so that timings are not of the data transfers.
+
+        Its first call runs `fn` for real while recording its remote operations (that is
+        the gate's untimed warm-up), then sends the program and its arguments once; every
+        later call is one tiny message: run the program, answer with an ack. Results of
+        one step that the closure gave to a later step are passed as references. Any other
+        use of the results on the judge's side is not replayed (only the learner's code is
+        timed). A closure that cannot be recorded this way runs as it is, transfers included."""
+        state: dict[str, Any] = {}
+
+        def run() -> None:
+            if "program" in state and state["gen"] == self._gen:
+                self._rpc_now("run_program", program=state["program"])
+                return
+            if state.get("plain"):
+                fn(*args, **kwargs)
+                return
+            log: list = []
+            self._recording = log
+            try:
+                fn(*args, **kwargs)
+            finally:
+                self._recording = None
+            built = self._program(log)
+            if built is None:
+                state["plain"] = True
+                return
+            steps, arrays = built
+            reply, out = self._exchange({"op": "program", "steps": steps}, arrays,
+                                        "preparing a speed measurement")
+            program = int(self._finish("program", reply, out)["program"])
+            state.update(program=program, gen=self._gen, log=log)
+            weakref.finalize(run, self._release, self._gen, program)
+
+        return run
+
+    def _program(self, log: list) -> tuple[list, list[np.ndarray]] | None:
+        refs: dict[int, tuple[Any, list]] = {}
+        steps: list[dict] = []
+        arrays: list[np.ndarray] = []
+
+        def index(value: Any, path: list, depth: int = 0) -> None:
+            if depth > 8 or value is None or type(value) in (bool, int, float, str):
+                return
+            refs.setdefault(id(value), (value, path))
+            if type(value) in (tuple, list):
+                for i, v in enumerate(value):
+                    index(v, [path[0], [*path[1], i]], depth + 1)
+            elif type(value) is dict:
+                for k, v in value.items():
+                    if type(k) in (str, int):
+                        index(v, [path[0], [*path[1], k]], depth + 1)
+
+        for k, (op, target, fields, result) in enumerate(log):
+            if op not in RECORDABLE or target is None or target._gen != self._gen:
+                return None
+            try:
+                step = {"op": op, "target": self._encode(target, arrays, refs=refs)}
+                for key, value in fields.items():
+                    step[key] = value if key == "name" else self._encode(value, arrays, refs=refs)
+            except TypeError:
+                return None
+            steps.append(step)
+            index(result, [k, []])
+        return (steps, arrays) if steps else None
 
     # ------------------------------------------------------------ encoding
     def _link(self, arr: np.ndarray) -> int:
@@ -511,12 +649,21 @@ class IsolatedImplementation:
         weakref.finalize(arr, self._link_of.pop, id(arr), None)
         return link
 
-    def _encode(self, value: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
+    def _encode(self, value: Any, arrays: list[np.ndarray], depth: int = 0,
+                refs: dict | None = None) -> Any:
+        """The wire form of `value`. `refs` (speed programs): id -> (object, [step, path]) of
+        the results of earlier steps; such an object is sent as a reference to that result."""
         if depth > 50:
             raise TypeError("arguments nested too deeply")
         t = type(value)
         if value is None or t is bool or t is str:
             return value
+        if refs is not None and t not in (int, float):
+            known = refs.get(id(value))
+            if known is not None and known[0] is value:
+                return {"ref": known[1]}
+        if t is types.FunctionType:
+            return {"function": _pure_function(value)}
         if t is int:
             return value if abs(value) < 2**63 else {"bigint": str(value)}
         if t is float:
@@ -534,11 +681,11 @@ class IsolatedImplementation:
         if isinstance(value, type) and issubclass(value, np.generic):
             return {"type": np.dtype(value).str}
         if t is tuple:
-            return {"tuple": [self._encode(v, arrays, depth + 1) for v in value]}
+            return {"tuple": [self._encode(v, arrays, depth + 1, refs) for v in value]}
         if t is list:
-            return {"list": [self._encode(v, arrays, depth + 1) for v in value]}
+            return {"list": [self._encode(v, arrays, depth + 1, refs) for v in value]}
         if t is dict:
-            return {"dict": [[self._encode(k, arrays, depth + 1), self._encode(v, arrays, depth + 1)]
+            return {"dict": [[self._encode(k, arrays, depth + 1, refs), self._encode(v, arrays, depth + 1, refs)]
                              for k, v in value.items()]}
         if t is RemoteObject:
             if value._gen != self._gen:
@@ -551,9 +698,9 @@ class IsolatedImplementation:
                 link = next(self._next_link)
                 self._namespaces[link] = value
                 self._ns_link[id(value)] = link
-            return {"namespace": {"link": link, "attrs": self._encode(dict(vars(value)), arrays, depth + 1)}}
+            return {"namespace": {"link": link, "attrs": self._encode(dict(vars(value)), arrays, depth + 1, refs)}}
         if t is slice:
-            return {"slice": [self._encode(v, arrays, depth + 1)
+            return {"slice": [self._encode(v, arrays, depth + 1, refs)
                               for v in (value.start, value.stop, value.step)]}
         if value is Ellipsis:
             return {"ellipsis": None}

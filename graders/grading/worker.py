@@ -92,6 +92,7 @@ def write_message(fd: int, envelope: dict, arrays: list[np.ndarray]) -> None:
 
 
 DTYPE_KINDS = "biufcmM"
+BENCH_OPS = ("bench", "run_bench", "program", "run_program")  # answered with a bare ack
 
 
 # ---------------------------------------------------------------- the worker itself
@@ -226,6 +227,32 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
                              for k, v in value.items()]}
         return new_handle(value)
 
+    class Ref:
+        """In a speed program: a part of the result of an earlier step."""
+
+        __slots__ = ("step", "path")
+
+        def __init__(self, body):
+            if not isinstance(body, list) or len(body) != 2 or type(body[0]) is not int \
+                    or not isinstance(body[1], list):
+                raise ProtocolError("malformed reference")
+            self.step, self.path = body
+
+    refs_allowed = [False]
+    functions: dict = {}
+
+    def judge_function(body) -> object:
+        """A pure function of the judge (numerical_gradient's f), from its source, in a
+        namespace with np and math only."""
+        key = (str(body["name"]), str(body["source"]))
+        if key not in functions:
+            import math
+
+            namespace = {"np": np, "math": math, "__builtins__": builtins, "__name__": "judge"}
+            exec(compile(key[1], f"<judge's {key[0]}>", "exec"), namespace)
+            functions[key] = namespace[key[0]]
+        return functions[key]
+
     def decode(value, arrays: list):
         if value is None or isinstance(value, bool | int | str):
             return value
@@ -277,6 +304,10 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
             ns_snapshots[body["link"]] = dict(ns.__dict__)
             in_flight.append(ns)
             return ns
+        if tag == "function":
+            return judge_function(body)
+        if tag == "ref" and refs_allowed[0]:
+            return Ref(body)
         if tag == "slice":
             return slice(*(decode(v, arrays) for v in body))
         if tag == "ellipsis":
@@ -338,6 +369,33 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
 
+    def resolve(value, results: list):
+        """A program step's argument with the references to earlier results filled in."""
+        t = type(value)
+        if t is Ref:
+            out = results[value.step]
+            for key in value.path:
+                out = out[key]
+            return out
+        if t is tuple:
+            return tuple(resolve(v, results) for v in value)
+        if t is list:
+            return [resolve(v, results) for v in value]
+        if t is dict:
+            return {k: resolve(v, results) for k, v in value.items()}
+        return value
+
+    def run_program(steps: list) -> None:
+        results: list = []
+        for step in steps:
+            op, target = step["op"], resolve(step["target"], results)
+            if op == "call":
+                results.append(target(*resolve(step["args"], results), **resolve(step["kwargs"], results)))
+            elif op == "getattr":
+                results.append(getattr(target, step["name"]))
+            else:
+                results.append(target[resolve(step["key"], results)])
+
     def load(topic: str):
         if topic not in modules:
             modules[topic] = importlib.import_module(topic)  # real name: siblings import it
@@ -374,6 +432,25 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
         if op == "run_bench":
             fn, args, kwargs = objects[req["bench"]]
             fn(*args, **kwargs)
+            return None
+        if op == "program":
+            steps = []
+            refs_allowed[0] = True
+            try:
+                for step in req["steps"]:
+                    if step.get("op") not in ("call", "getattr", "getitem"):
+                        raise ProtocolError("unknown program step")
+                    steps.append({"op": step["op"], "name": str(step.get("name", "")),
+                                  **{k: decode(step[k], arrays) for k in ("target", "args", "kwargs", "key")
+                                     if k in step}})
+            finally:
+                refs_allowed[0] = False
+            program_id = next_id[0]
+            next_id[0] += 1
+            objects[program_id] = steps
+            return {"program": program_id}
+        if op == "run_program":
+            run_program(objects[req["program"]])
             return None
         if op == "getattr":
             return getattr(target, req["name"])
@@ -423,7 +500,7 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
         try:
             op = req.get("op")
             value = handle(op, req, arrays)
-            if op in ("bench", "run_bench"):
+            if op in BENCH_OPS:
                 reply = {"ok": value}
             elif op == "next" and "next" in value:
                 reply = {"ok": {"next": encode(value["next"], out_arrays)}}
@@ -438,11 +515,11 @@ def _serve(read_fd: int, write_fd: int, config: dict) -> None:  # noqa: C901 - o
             out_arrays = []
             reply = {"error": describe_error(err, before)}
         del arrays
-        if req.get("op") in ("bench", "run_bench"):
+        if req.get("op") in BENCH_OPS:
             import time
 
             spin_until[0] = time.monotonic() + 0.2
-        if req.get("op") != "run_bench":
+        if req.get("op") not in ("run_bench", "run_program"):
             try:
                 reply["updates"] = changed_links(out_arrays)
                 reply["namespaces"] = changed_namespaces(out_arrays)
