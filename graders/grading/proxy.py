@@ -121,13 +121,24 @@ def _lib_dir(base: Path) -> Path:
 
 
 def _hideable(paths) -> list[str]:
-    """The paths to hide from the worker, except any that holds Python or NumPy."""
+    """The folders to hide from the worker. A folder that holds what the worker needs (Python
+    and NumPy: say a virtual environment inside the kit, as CI makes one) is not hidden whole;
+    every folder in it is, except the way to what is needed."""
     needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), _numpy_path()]
-    out = []
-    for p in paths:
-        p = Path(p).resolve()
-        if not any(n == p or p in n.parents for n in needed):
+    out: list[str] = []
+
+    def visit(p: Path) -> None:
+        if any(n == p or n in p.parents for n in needed) or not p.is_dir():
+            return
+        if not any(p in n.parents for n in needed):
             out.append(str(p))
+            return
+        for child in sorted(p.iterdir()):
+            if not child.is_symlink():
+                visit(child)
+
+    for p in paths:
+        visit(Path(p).resolve())
     return out
 
 
@@ -400,7 +411,7 @@ class IsolatedImplementation:
         self.sandbox = ""
         from ..testing import speed  # the speed gate times judge-side closures through us
 
-        speed.closure_bench = _weak_hook(weakref.WeakMethod(self.bench_closure))
+        self._hook = speed.closure_bench = _weak_hook(weakref.WeakMethod(self.bench_closure))
         self.worker_starts = 0
 
     # ------------------------------------------------------------ static view of the files
@@ -455,6 +466,10 @@ class IsolatedImplementation:
         return worker
 
     def close(self) -> None:
+        from ..testing import speed
+
+        if speed.closure_bench is getattr(self, "_hook", None):
+            speed.closure_bench = None
         if self._worker is not None:
             self._worker.kill()
             self._worker = None
