@@ -25,6 +25,18 @@ SUBMISSIONS = Path(__file__).parent / "submissions"
 SELECTION = ["relu", "step"]
 MAX_POINTS = sum(e.points for e in load_catalogue().resolve(SELECTION))
 SOLVED = ["relu", "step", "perceptron_train"]
+# correct but a Python loop over rows: its speed tests must fail under isolation too, while
+# the vectorised log_softmax beside it passes its own
+ROW_LOOP_SOFTMAX = """
+
+def softmax(x, axis=-1):
+    moved = np.moveaxis(x, axis, -1)
+    out = np.empty_like(moved)
+    for idx in np.ndindex(moved.shape[:-1]):
+        e = np.exp(moved[idx] - moved[idx].max())
+        out[idx] = e / e.sum()
+    return np.moveaxis(out, -1, axis)
+"""
 FAST = Limits(call_timeout=1.0, total_timeout=6.0, memory=384 * 2**20)
 
 # the statuses each adversarial submission may end with (every one scores 0)
@@ -69,14 +81,17 @@ def judged(tmp_path_factory):
                   for _ in range(2)]
         untouched = grade_one(exercises_dir(), tmp_path_factory.mktemp("untouched"), ["neuron"],
                               label="untouched")
-        return solved, untouched
+        slow = tmp_path_factory.mktemp("slow")
+        (slow / "neuron.py").write_text((solutions_dir() / "neuron.py").read_text() + ROW_LOOP_SOFTMAX)
+        looped = grade_one(slow, tmp_path_factory.mktemp("looped"), ["softmax", "log_softmax"], label="row loop")
+        return solved, untouched, looped
 
     with ThreadPoolExecutor(1) as pool:
         others = pool.submit(beside)
         graded = grade_all(subs, out, jobs=2, selectors=SELECTION, limits=FAST, echo=lambda s: None)
-        solved, untouched = others.result()
+        solved, untouched, looped = others.result()
     return {"adversarial": (subs, out, {g.name: g for g in graded}), "solutions": solved,
-            "untouched": untouched}
+            "untouched": untouched, "looped": looped}
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +177,20 @@ def test_untouched_exercises_are_not_started(judged):
     assert report["totals"]["points"] == 0
     assert {e["status"] for e in report["exercises"]} == {"not started"}
     assert len(report["exercises"]) == len(load_catalogue().topic("neuron").exercises)
+
+
+def test_speed_gates_reject_a_loop_and_pass_vectorised_code_in_isolation(judged):
+    exercises = {e["name"]: e for e in judged["looped"]["exercises"]}
+    speed = {name: [t for t in e["tests"] if "test_speed" in t["name"]] for name, e in exercises.items()}
+    assert speed["softmax"] and speed["log_softmax"]
+    assert exercises["log_softmax"]["status"] == "passed"
+    assert all(t["status"] == "passed" for t in speed["log_softmax"])
+    assert exercises["softmax"]["status"] == "failed"
+    short_rows = [t for t in speed["softmax"] if "65536x10" in t["name"]]  # where a row loop costs ~100x
+    assert short_rows and all(t["status"] == "failed" for t in short_rows)
+    assert all(t["status"] == "passed" for t in exercises["softmax"]["tests"] if t not in speed["softmax"]), \
+        "the loop is correct: only its speed may fail"
+    assert "torch" in speed["softmax"][0]["message"]
 
 
 # ---------------------------------------------------------------- the proxy, directly
