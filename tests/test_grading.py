@@ -1,6 +1,7 @@
 """The grading engine: isolated workers, adversarial submissions, reports and their formats."""
 
 import csv
+import inspect
 import io
 import json
 import math
@@ -13,8 +14,9 @@ import pytest
 
 from gradeschool.catalogue import load_catalogue
 from gradeschool.grading import outputs, signing
-from gradeschool.grading.proxy import IsolatedImplementation, Limits, RemoteObject
+from gradeschool.grading.proxy import IsolatedImplementation, Limits, RemoteObject, _hideable
 from gradeschool.grading.supervise import grade_all, grade_one, pass_rates
+from gradeschool.mutants import load_mutants
 from gradeschool.paths import exercises_dir, kit_root, solutions_dir
 
 pytestmark = [pytest.mark.kit, pytest.mark.slow]
@@ -25,18 +27,6 @@ SUBMISSIONS = Path(__file__).parent / "submissions"
 SELECTION = ["relu", "step"]
 MAX_POINTS = sum(e.points for e in load_catalogue().resolve(SELECTION))
 SOLVED = ["relu", "step", "perceptron_train"]
-# correct but a Python loop over rows: its speed tests must fail under isolation too, while
-# the vectorised log_softmax beside it passes its own
-ROW_LOOP_SOFTMAX = """
-
-def softmax(x, axis=-1):
-    moved = np.moveaxis(x, axis, -1)
-    out = np.empty_like(moved)
-    for idx in np.ndindex(moved.shape[:-1]):
-        e = np.exp(moved[idx] - moved[idx].max())
-        out[idx] = e / e.sum()
-    return np.moveaxis(out, -1, axis)
-"""
 FAST = Limits(call_timeout=1.0, total_timeout=6.0, memory=384 * 2**20)
 
 # the statuses each adversarial submission may end with (every one scores 0)
@@ -81,8 +71,11 @@ def judged(tmp_path_factory):
                   for _ in range(2)]
         untouched = grade_one(exercises_dir(), tmp_path_factory.mktemp("untouched"), ["neuron"],
                               label="untouched")
+        # the row-loop mutant (correct, ~100x slower) beside the vectorised log_softmax
         slow = tmp_path_factory.mktemp("slow")
-        (slow / "neuron.py").write_text((solutions_dir() / "neuron.py").read_text() + ROW_LOOP_SOFTMAX)
+        loop = next(m.obj for m in load_mutants() if m.id == "softmax:row_loop")
+        body = "".join(line for line in inspect.getsourcelines(loop)[0] if not line.startswith("@"))
+        (slow / "neuron.py").write_text((solutions_dir() / "neuron.py").read_text() + "\n\n" + body)
         looped = grade_one(slow, tmp_path_factory.mktemp("looped"), ["softmax", "log_softmax"], label="row loop")
         return solved, untouched, looped
 
@@ -124,6 +117,18 @@ def test_forged_reports_never_reach_the_output(adversarial):
         assert data.get("signature") != "0" * 64, path
     for log in out.rglob("judge.log"):
         assert "25/25" not in log.read_text(errors="replace"), "learner output reached the grader's"
+
+
+def test_a_kit_holding_the_virtual_environment_is_hidden_around_it(tmp_path):
+    """CI makes its venv inside the clone: hiding the kit whole would hide Python, hiding
+    nothing would show the solutions. Everything but the way to the venv is hidden."""
+    kit = tmp_path / "kit"
+    for folder in [".venv/lib/numpy", "solutions", "tests/mutants", ".git", "other/deep"]:
+        (kit / folder).mkdir(parents=True)
+    (kit / "README.md").write_text("")
+    hidden = _hideable([kit, kit / ".venv/lib", tmp_path / "missing"], needed=[kit / ".venv"])
+    assert sorted(hidden) == sorted(str(kit / f) for f in [".git", "other", "solutions", "tests"])
+    assert _hideable([kit / "solutions"], needed=[kit / ".venv"]) == [str(kit / "solutions")]
 
 
 def test_isolation_hid_the_kit(adversarial):
@@ -190,7 +195,7 @@ def test_speed_gates_reject_a_loop_and_pass_vectorised_code_in_isolation(judged)
     assert short_rows and all(t["status"] == "failed" for t in short_rows)
     assert all(t["status"] == "passed" for t in exercises["softmax"]["tests"] if t not in speed["softmax"]), \
         "the loop is correct: only its speed may fail"
-    assert "torch" in speed["softmax"][0]["message"]
+    assert "slower than torch" in short_rows[0]["message"] or "too slow" in short_rows[0]["message"]
 
 
 # ---------------------------------------------------------------- the proxy, directly

@@ -87,3 +87,32 @@ def test_sync_turns_regions_into_stubs():
     src = 'def f(x):\n    """Doc."""\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n'
     assert make_exercise(src) == ('def f(x):\n    """Doc."""\n    # YOUR CODE HERE\n'
                                   '    raise NotImplementedError("f is not written yet: see its docstring")\n')
+
+
+# Centered RMSprop on a smooth loss with a small lr: v ~ a**2, so sqrt(v - a**2) magnifies
+# the few-ulp difference between torch's lerp and the notes' update of a by up to ~400x.
+# The optimizer checker scales its state tolerance by that factor, measured from torch's
+# state: it must accept the solution on such draws (seed 1 failed before) and still reject
+# eps inside the root, an error far smaller than any other RMSprop mutant's.
+ILL_CONDITIONED = dict(lr=0.00010231032105679591, alpha=0.8, eps=1e-08, weight_decay=0.5, momentum=0.5,
+                       centered=True)
+
+
+@pytest.mark.parametrize("seed", [1, 4, 7, 11])
+def test_ill_conditioned_rmsprop_tolerance_accepts_rounding_and_rejects_eps_inside_the_root(seed):
+    import numpy as np
+    import torch
+    from test_optimizers import Problem, check_trajectory
+
+    from gradeschool.testing import LearnerFailure
+
+    rng = np.random.default_rng(seed)
+    start = np.stack([rng.uniform(-1.5, 1.5, 2), rng.uniform(-0.5, 2.0, 2)], axis=1)
+
+    def run(cls):
+        check_trajectory(cls, torch.optim.RMSprop, Problem("rosenbrock", np.float64, [start.copy()], seed, "cpu"),
+                         ILL_CONDITIONED)
+
+    run(Implementation(solutions_dir(), label="solutions").get("RMSprop"))
+    with pytest.raises(LearnerFailure, match="momentum_buffer|parameter"):
+        run(next(m.obj for m in load_mutants() if m.id == "RMSprop:eps_inside_root"))

@@ -120,11 +120,12 @@ def _lib_dir(base: Path) -> Path:
     return lib
 
 
-def _hideable(paths) -> list[str]:
-    """The folders to hide from the worker. A folder that holds what the worker needs (Python
-    and NumPy: say a virtual environment inside the kit, as CI makes one) is not hidden whole;
-    every folder in it is, except the way to what is needed."""
-    needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), _numpy_path()]
+def _hideable(paths, needed: list[Path] | None = None) -> list[str]:
+    """The folders to hide from the worker. A folder that holds what the worker needs (`needed`:
+    Python and NumPy, say a virtual environment inside the kit, as CI makes one) is not hidden
+    whole; every folder in it is, except the way to what is needed."""
+    if needed is None:
+        needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), _numpy_path()]
     out: list[str] = []
 
     def visit(p: Path) -> None:

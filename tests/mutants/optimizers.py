@@ -116,7 +116,7 @@ class Adagrad(S.Adagrad):  # noqa: F811
 
 
 # ---------------------------------------------------------------- RMSprop
-def _rmsprop(decay=True, center=True, momentum=True):
+def _rmsprop(decay=True, center=True, momentum=True, eps_inside=False):
     def update(self, param, grad, state):
         state["step"] += 1
         g = _l2(self, param, grad)
@@ -128,9 +128,10 @@ def _rmsprop(decay=True, center=True, momentum=True):
             a = state["grad_avg"]
             a *= self.alpha
             a += (1 - self.alpha) * g
-            avg = np.sqrt(v - a * a) + self.eps
+            var = v - a * a
         else:
-            avg = np.sqrt(v) + self.eps
+            var = v
+        avg = np.sqrt(var + self.eps) if eps_inside else np.sqrt(var) + self.eps
         if self.momentum > 0 and momentum:
             b = state["momentum_buffer"]
             b *= self.momentum
@@ -150,6 +151,11 @@ class RMSprop(S.RMSprop):
 @mutant("RMSprop", "centered_ignored", "divides by sqrt(v) even with centered=True")
 class RMSprop(S.RMSprop):  # noqa: F811
     update = _rmsprop(center=False)
+
+
+@mutant("RMSprop", "eps_inside_root", "sqrt(v - a**2 + eps) instead of sqrt(v - a**2) + eps")
+class RMSprop(S.RMSprop):  # noqa: F811
+    update = _rmsprop(eps_inside=True)
 
 
 @mutant("RMSprop", "momentum_ignored", "no momentum buffer even with momentum > 0")
