@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from gradeschool.mutants import mutant, solution
+from gradeschool.harness.mutants import mutant, solution
 
 S = solution("backprop")
 

@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 
-from gradeschool.mutants import mutant, solution
+from gradeschool.harness.mutants import mutant, solution
 
 
 @functools.cache

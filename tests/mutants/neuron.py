@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from gradeschool.mutants import mutant, solution
+from gradeschool.harness.mutants import mutant, solution
 
 
 @functools.cache

@@ -1,0 +1,5 @@
+import sys
+
+from gradeschool.cli import main
+
+sys.exit(main())

@@ -1,0 +1,40 @@
+"""`gradeschool` command line. Each module in gradeschool/commands/ adds its subcommands
+with `register(subparsers)`, so a new command is a new module, not an edit here."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from gradeschool import commands
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    parser = argparse.ArgumentParser(
+        prog="gradeschool",
+        description="Deep learning from scratch in NumPy, checked against PyTorch.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    modules = [importlib.import_module(f"{commands.__name__}.{m.name}")
+               for m in pkgutil.iter_modules(commands.__path__)]
+    for module in sorted(modules, key=lambda m: getattr(m, "ORDER", 50)):
+        module.register(sub)
+    return parser, set(sub.choices)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, names = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv and "watch" in names:
+        argv = ["watch"]
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""`gradeschool grade`, `grade-all` and `release`: grading untrusted submissions in
+isolation, and the student-facing copy of the kit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ORDER = 60
+
+
+def _limits_args(p) -> None:
+    from gradeschool.grading.proxy import Limits
+
+    p.add_argument("--topic", action="append", default=[], metavar="T",
+                   help="grade only this topic or exercise (repeatable); default everything")
+    p.add_argument("--out", type=Path, required=True, help="folder for the reports")
+    p.add_argument("--call-timeout", type=float, default=Limits.call_timeout,
+                   help=f"seconds per call into the submission (default {Limits.call_timeout:g})")
+    p.add_argument("--total-timeout", type=float, default=Limits.total_timeout,
+                   help=f"seconds of learner code per submission (default {Limits.total_timeout:g})")
+    p.add_argument("--memory-mb", type=int, default=Limits.memory // 2**20,
+                   help=f"memory limit of the learner's process (default {Limits.memory // 2**20})")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("grade", help="grade one submission in isolation: report.json, results.json, CSV")
+    p.add_argument("--impl", default="exercises",
+                   help="the submission: a folder of topic modules, a notebook, or a folder of "
+                        "notebooks (default: exercises)")
+    _limits_args(p)
+    p.add_argument("--label", default=None, help="the submission's name in the reports")
+    p.set_defaults(func=run_grade)
+
+    p = sub.add_parser("grade-all", help="grade every submission of a folder, in parallel")
+    p.add_argument("submissions", type=Path, help="a folder of submissions (folders or notebooks)")
+    p.add_argument("--jobs", "-j", type=int, default=2, help="submissions graded at once")
+    _limits_args(p)
+    p.set_defaults(func=run_grade_all)
+
+    p = sub.add_parser("release", help="build the student copy of the kit (no solutions, hidden tests)")
+    p.add_argument("outdir", type=Path)
+    p.add_argument("--force", action="store_true", help="replace OUTDIR if it exists")
+    p.set_defaults(func=run_release)
+
+
+def _limits(args):
+    from gradeschool.grading.proxy import Limits
+
+    return Limits(call_timeout=args.call_timeout, total_timeout=args.total_timeout,
+                  memory=args.memory_mb * 2**20)
+
+
+def _check_selectors(selectors: list[str], command: str) -> bool:
+    from gradeschool.core.catalogue import load_catalogue
+
+    try:
+        load_catalogue().resolve(selectors)
+    except KeyError as err:
+        print(f"gradeschool {command}: {err.args[0]}")
+        return False
+    return True
+
+
+def run_grade(args) -> int:
+    from gradeschool.core.paths import exercises_dir, solutions_dir
+    from gradeschool.grading import outputs
+    from gradeschool.grading.supervise import grade_one
+
+    if not _check_selectors(args.topic, "grade"):
+        return 2
+    named = {"exercises": exercises_dir(), "solutions": solutions_dir()}
+    path = named.get(args.impl, Path(args.impl))
+    report = grade_one(path, args.out, args.topic, label=args.label or args.impl,
+                       limits=_limits(args))
+    print(outputs.points_line(report))
+    return 0
+
+
+def run_grade_all(args) -> int:
+    from gradeschool.grading.supervise import grade_all
+
+    if not _check_selectors(args.topic, "grade-all"):
+        return 2
+    if not args.submissions.is_dir():
+        print(f"gradeschool grade-all: {args.submissions} is not a folder")
+        return 2
+    graded = grade_all(args.submissions, args.out, jobs=args.jobs, selectors=args.topic,
+                       limits=_limits(args))
+    done = sum(not g.skipped for g in graded)
+    print(f"graded {done}, resumed {len(graded) - done}; gradebook: {args.out / 'gradebook.csv'}, "
+          f"hardest tests: {args.out / 'pass_rates.csv'}")
+    return 0
+
+
+def run_release(args) -> int:
+    from gradeschool.build.release import ReleaseError, build_release
+
+    try:
+        report = build_release(args.outdir, force=args.force)
+    except ReleaseError as err:
+        print(f"gradeschool release: {err}")
+        return 2
+    print(f"released {report.files} files into {args.outdir}: removed {report.hidden_tests} hidden "
+          f"test(s), {report.hidden_files} hidden test file(s); no solutions, no mutants")
+    return 0

@@ -1,0 +1,131 @@
+"""The exercise catalogue: topics, exercises, points and hints, read from catalogue/*.toml.
+
+One file per topic. The catalogue is the single list that `gradeschool check`, `list`,
+`hint`, the grader and the notebooks read, so adding an exercise means a solution, a
+catalogue entry and a test tagged `@pytest.mark.exercise(name)`."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gradeschool.core.paths import catalogue_dir
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    topic: str
+    points: float
+    summary: str
+    hints: tuple[str, ...]
+    functions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    order: int
+    title: str
+    module: str
+    exercises: tuple[Exercise, ...] = field(default=())
+
+    @property
+    def points(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+
+class CatalogueError(ValueError):
+    """The catalogue files are inconsistent (duplicate names, missing fields)."""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    topics: tuple[Topic, ...]
+
+    @functools.cached_property
+    def _exercises(self) -> dict[str, Exercise]:
+        return {e.name: e for t in self.topics for e in t.exercises}
+
+    @functools.cached_property
+    def _functions(self) -> dict[str, Exercise]:
+        return {f: e for t in self.topics for e in t.exercises for f in e.functions}
+
+    def topic(self, name: str) -> Topic:
+        for t in self.topics:
+            if t.name == name:
+                return t
+        raise KeyError(f"no topic {name!r}; topics: {', '.join(self.topic_names())}")
+
+    def topic_names(self) -> list[str]:
+        return [t.name for t in self.topics]
+
+    def exercise(self, name: str) -> Exercise:
+        try:
+            return self._exercises[name]
+        except KeyError:
+            raise KeyError(f"no exercise {name!r} in the catalogue") from None
+
+    def exercises(self) -> list[Exercise]:
+        return list(self._exercises.values())
+
+    def owner_of(self, function: str) -> Exercise | None:
+        """The exercise whose functions include `function` (a function or class name)."""
+        return self._functions.get(function)
+
+    def resolve(self, selectors: list[str]) -> list[Exercise]:
+        """Exercises named by topic or exercise names; all of them for an empty list."""
+        if not selectors:
+            return self.exercises()
+        chosen: list[Exercise] = []
+        for sel in selectors:
+            if sel in self.topic_names():
+                chosen.extend(self.topic(sel).exercises)
+            else:
+                chosen.append(self.exercise(sel))
+        return list(dict.fromkeys(chosen))
+
+
+def _read_topic(path: Path) -> Topic:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:
+        name = data["topic"]
+        exercises = tuple(
+            Exercise(
+                name=e["name"],
+                topic=name,
+                points=float(e["points"]),
+                summary=e.get("summary", ""),
+                hints=tuple(e.get("hints", ())),
+                functions=tuple(e.get("functions", (e["name"],))),
+            )
+            for e in data.get("exercise", [])
+        )
+        return Topic(
+            name=name,
+            order=int(data["order"]),
+            title=data.get("title", name),
+            module=data.get("module", f"{name}.py"),
+            exercises=exercises,
+        )
+    except KeyError as err:
+        raise CatalogueError(f"{path.name}: missing field {err}") from None
+
+
+def read_catalogue(folder: Path) -> Catalogue:
+    topics = sorted((_read_topic(p) for p in folder.glob("*.toml")), key=lambda t: t.order)
+    seen: dict[str, str] = {}
+    for t in topics:
+        for e in t.exercises:
+            for key in {e.name, *e.functions}:
+                if key in seen and seen[key] != e.name:
+                    raise CatalogueError(f"{key!r} is claimed by {seen[key]!r} and {e.name!r}")
+                seen[key] = e.name
+    return Catalogue(tuple(topics))
+
+
+@functools.cache
+def load_catalogue() -> Catalogue:
+    return read_catalogue(catalogue_dir())

@@ -1,0 +1,62 @@
+"""The judge: one process per submission that runs the kit's tests against an isolated
+worker and writes the signed reports. Started by `gradeschool grade` (see supervise.py);
+`python -m gradeschool.grading.judge --help` for its arguments."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from gradeschool.core.catalogue import load_catalogue
+from gradeschool.grading import outputs
+from gradeschool.grading.proxy import IsolatedImplementation, Limits
+
+PYTEST_EXTRA = ("-p", "no:randomly", "--benchmark-disable", f"--hypothesis-seed={outputs.SEED}",
+                "--continue-on-collection-errors", "-W", "ignore::DeprecationWarning")
+
+
+def judge(submission: Path, out: Path, selectors: list[str], label: str, limits: Limits,
+          hide: list[str], extra: dict | None = None) -> dict:
+    from gradeschool.harness.runner import run_checks
+
+    catalogue = load_catalogue()
+    exercises = catalogue.resolve(selectors)
+    start = time.monotonic()
+    impl = IsolatedImplementation(submission, label=label, catalogue=catalogue, limits=limits,
+                                  hide=hide)
+    try:
+        results = run_checks(selectors, impl=impl, extra=PYTEST_EXTRA)
+        tested = {r.exercise for r in results}
+        untested = {e.name: impl.state(e).status for e in exercises if e.name not in tested}
+        sandbox = impl.sandbox
+        info = {"worker_starts": impl.worker_starts}
+    finally:
+        impl.close()
+    report = outputs.build_report(results, exercises, label, sandbox=sandbox,
+                                  extra={**(extra or {}), "grading": info}, untested=untested)
+    return outputs.write_outputs(report, out, time.monotonic() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m gradeschool.grading.judge")
+    p.add_argument("submission", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--select", action="append", default=[])
+    p.add_argument("--label", required=True)
+    p.add_argument("--digest", default="")
+    p.add_argument("--hide", action="append", default=[])
+    p.add_argument("--call-timeout", type=float, default=Limits.call_timeout)
+    p.add_argument("--total-timeout", type=float, default=Limits.total_timeout)
+    p.add_argument("--memory-mb", type=int, default=Limits.memory // 2**20)
+    args = p.parse_args(argv)
+    limits = Limits(call_timeout=args.call_timeout, total_timeout=args.total_timeout,
+                    memory=args.memory_mb * 2**20)
+    extra = {"submission_digest": args.digest, "selection": sorted(args.select)}
+    judge(args.submission, args.out, args.select, args.label, limits, args.hide, extra)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

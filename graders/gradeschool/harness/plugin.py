@@ -1,0 +1,372 @@
+"""The kit's pytest plugin (loaded by the kit's root conftest.py).
+
+- `--impl exercises|solutions|PATH` (or GRADESCHOOL_IMPL) picks the implementation that the
+  `impl` fixture hands to tests; default `exercises`.
+- `--device cpu|cuda|all` parametrizes tests that take `device`; CUDA skips without a GPU.
+- `--gradeschool-profile grading|dev` picks the Hypothesis profile (default grading).
+- `@pytest.mark.exercise(name, weight=1)` ties a test to a catalogue exercise; the topic
+  marker (`-m neuron`) is added from the catalogue.
+- An exercise whose functions are untouched stubs is skipped as "not started" before any
+  test code runs; every test's outcome is collected for tables, reports and points.
+- `--mutants` also runs each exercise's tests against its mutants (tests/mutants/) and
+  tests/kit/harness/test_mutants.py then asserts that every mutant was caught.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from gradeschool.core import results as R  # noqa: E402
+from gradeschool.core.catalogue import load_catalogue  # noqa: E402
+from gradeschool.core.implementation import Implementation, ImplementationError, learner_frame  # noqa: E402
+from gradeschool.core.paths import exercises_dir, solutions_dir  # noqa: E402
+from gradeschool.harness.deadline import DeadlineExceeded, deadline  # noqa: E402
+
+IMPL_ENV = "GRADESCHOOL_IMPL"
+MAIN = "main"
+NOT_STARTED_PREFIX = "not started: "
+
+
+class GateFailure(Exception):
+    """Raised by the gate when an exercise cannot be tested (forbidden import, broken import)."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def resolve_impl(spec: str | None) -> Implementation:
+    """`exercises`, `solutions`, or a folder of topic modules."""
+    spec = spec or os.environ.get(IMPL_ENV) or "exercises"
+    named = {"exercises": exercises_dir(), "solutions": solutions_dir()}
+    root = named.get(spec, Path(spec))
+    if not root.is_dir():
+        raise pytest.UsageError(f"--impl {spec}: {root} is not a folder of topic modules")
+    return Implementation(root, label=spec)
+
+
+@dataclass
+class State:
+    """Per-session state: implementations, collected results, mutant kills."""
+
+    impl_spec: str | None
+    mutants: bool
+    results: dict[str, R.TestResult] = field(default_factory=dict)
+    kills: dict[str, list[str]] = field(default_factory=dict)
+    ran: dict[str, int] = field(default_factory=dict)
+    _impls: dict[str, Implementation] = field(default_factory=dict)
+
+    provided: Implementation | None = None
+
+    def impl(self, key: str = MAIN) -> Implementation:
+        if key not in self._impls:
+            if key == MAIN:
+                self._impls[key] = self.provided or resolve_impl(self.impl_spec)
+            else:
+                from gradeschool.harness.mutants import implementation_for, load_mutants
+
+                mutant = next(m for m in load_mutants() if m.id == key)
+                self._impls[key] = implementation_for(mutant)
+        return self._impls[key]
+
+
+STATE = pytest.StashKey[State]()
+PREVIOUS_PROFILE = pytest.StashKey[str]()
+
+
+def state(config: pytest.Config) -> State:
+    return config.stash[STATE]
+
+
+# ---------------------------------------------------------------- options and set-up
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("gradeschool")
+    g.addoption("--impl", default=None,
+                help="implementation under test: exercises (default), solutions, or a folder "
+                     f"of topic modules; also ${IMPL_ENV}")
+    g.addoption("--device", default="all", choices=("cpu", "cuda", "all"),
+                help="where the torch reference runs: cpu, cuda, or all (cuda skips without a GPU)")
+    g.addoption("--gradeschool-profile", default=None, choices=("grading", "dev", "mutants"),
+                help="Hypothesis profile: grading (derandomized, default) or dev (random)")
+    g.addoption("--mutants", action="store_true",
+                help="also run each exercise's tests against its mutants and check they are caught")
+    g.addoption("--results-json", default=None, help="write every test's outcome to this file")
+    g.addoption("--test-timeout", type=float, default=120.0,
+                help="seconds an exercise test may take before it counts as a timeout (0: none)")
+    g.addoption("--exercise", action="append", default=[],
+                help="run only the tests of this exercise (repeatable); drops the kit's own tests")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from hypothesis import settings
+
+    from gradeschool.testing import profiles  # noqa: F401  (registers the profiles)
+
+    catalogue = load_catalogue()
+    config.addinivalue_line("markers", "exercise(name, weight=1): the catalogue exercise a test checks")
+    config.addinivalue_line("markers", "bench: a speed test (learner code vs torch, side by side)")
+    config.addinivalue_line("markers", "hidden: a test kept out of the student release")
+    config.addinivalue_line("markers", "kit: a test of the kit itself, not of an exercise")
+    config.addinivalue_line("markers", "slow: a test that takes several seconds")
+    for topic in catalogue.topics:
+        config.addinivalue_line("markers", f"{topic.name}: exercises of topic {topic.name} ({topic.title})")
+    mutants = config.getoption("--mutants")
+    profile = config.getoption("--gradeschool-profile") or ("mutants" if mutants else "grading")
+    config.stash[PREVIOUS_PROFILE] = settings.get_current_profile_name()
+    settings.load_profile(profile)
+    provided = next((p.gradeschool_implementation for p in config.pluginmanager.get_plugins()
+                     if hasattr(p, "gradeschool_implementation")), None)
+    config.stash[STATE] = State(impl_spec=config.getoption("--impl"), mutants=mutants, provided=provided)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run started from inside another (a notebook check in a test) hands the outer run
+    its Hypothesis profile back."""
+    from hypothesis import settings
+
+    previous = config.stash.get(PREVIOUS_PROFILE, None)
+    if previous is not None:
+        settings.load_profile(previous)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    st = state(config)
+    return f"gradeschool: impl={st.impl(MAIN).root}" + (" +mutants" if st.mutants else "")
+
+
+def _exercise_of(node) -> str | None:
+    marker = node.get_closest_marker("exercise")
+    return marker.args[0] if marker and marker.args else None
+
+
+def _exercises_of(definition) -> list[str]:
+    """Exercises a test function may check: its own marker, or markers on its parameters."""
+    found = [m.args[0] for m in definition.iter_markers("exercise") if m.args]
+    for mark in definition.iter_markers("parametrize"):
+        values = mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues", ())
+        for value in values:
+            found += [m.args[0] for m in getattr(value, "marks", ()) if m.name == "exercise" and m.args]
+    return list(dict.fromkeys(found))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    config = metafunc.config
+    if "device" in metafunc.fixturenames:
+        import torch
+
+        wanted = config.getoption("--device")
+        devices = ["cpu", "cuda"] if wanted == "all" else [wanted]
+        params = [
+            pytest.param(d, marks=pytest.mark.skipif(
+                d == "cuda" and not torch.cuda.is_available(), reason="CUDA is not available"))
+            for d in devices
+        ]
+        metafunc.parametrize("device", params, scope="session")
+    if "impl" in metafunc.fixturenames and state(config).mutants:
+        from gradeschool.harness.mutants import mutants_for
+
+        ids = [MAIN] + [m.id for e in _exercises_of(metafunc.definition) for m in mutants_for(e)]
+        metafunc.parametrize("impl", ids, indirect=True, scope="session",
+                             ids=["impl"] + [f"mutant:{i}" for i in ids[1:]])
+    if "mutant_id" in metafunc.fixturenames:
+        from gradeschool.harness.mutants import load_mutants
+
+        metafunc.parametrize("mutant_id", [m.id for m in load_mutants()], scope="session")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    catalogue = load_catalogue()
+    only = set(config.getoption("--exercise"))
+    if only:
+        keep = [i for i in items if _exercise_of(i) in only]
+        config.hook.pytest_deselected(items=[i for i in items if _exercise_of(i) not in only])
+        items[:] = keep
+    if state(config).mutants:
+        from gradeschool.harness.mutants import load_mutants
+
+        owner = {m.id: m.exercise for m in load_mutants()}
+        stray = [i for i in items if _mutant_param(i) and owner[_mutant_param(i)] != _exercise_of(i)]
+        if stray:
+            config.hook.pytest_deselected(items=stray)
+            items[:] = [i for i in items if i not in stray]
+    verdicts = []
+    for item in items:
+        exercise = _exercise_of(item)
+        if exercise is not None:
+            try:
+                item.add_marker(catalogue.exercise(exercise).topic)
+            except KeyError as err:
+                raise pytest.UsageError(f"{item.nodeid}: {err.args[0]}") from None
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "mutant_id" in callspec.params:
+            item.add_marker(catalogue.exercise(callspec.params["mutant_id"].split(":")[0]).topic)
+            verdicts.append(item)
+    if verdicts:
+        items[:] = [i for i in items if i not in verdicts] + verdicts
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def impl(request: pytest.FixtureRequest) -> Implementation:
+    """The implementation under test (see --impl); a mutant in --mutants runs."""
+    return state(request.config).impl(getattr(request, "param", MAIN))
+
+
+@pytest.fixture
+def mutant_record(request: pytest.FixtureRequest, mutant_id: str):
+    """(mutant, number of its exercise's tests run against it, the tests that caught it)."""
+    from gradeschool.harness.mutants import load_mutants
+
+    st = state(request.config)
+    mutant = next(m for m in load_mutants() if m.id == mutant_id)
+    return mutant, st.ran.get(mutant_id, 0), st.kills.get(mutant_id, [])
+
+
+@pytest.fixture(autouse=True)
+def _gradeschool_gate(request: pytest.FixtureRequest) -> None:
+    """Skip as 'not started' (or fail as forbidden/broken) before a test of an exercise
+    whose implementation is not there yet."""
+    exercise = _exercise_of(request.node)
+    if exercise is None or "impl" not in request.fixturenames:
+        return
+    mutant = _mutant_param(request.node)
+    if mutant and state(request.config).kills.get(mutant):
+        pytest.skip("mutant already caught by an earlier test")
+    impl = request.getfixturevalue("impl")
+    found = impl.state(load_catalogue().exercise(exercise))
+    if found.status == "not started":
+        pytest.skip(NOT_STARTED_PREFIX + found.message)
+    if found.status != "ready":
+        raise GateFailure(found.status, found.message)
+
+
+def _mutant_param(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    value = callspec.params.get("impl") if callspec else None
+    return value if value not in (None, MAIN) else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    """Under --mutants, a mutant's failure is recorded as a kill and the run goes on.
+    Hypothesis's `git apply` patch files of failing examples are of no use to a learner."""
+    mutant = _mutant_param(pyfuncitem)
+    limit = pyfuncitem.config.getoption("--test-timeout") if _exercise_of(pyfuncitem) else None
+    try:
+        if mutant is None:
+            with deadline(limit, f"{pyfuncitem.name}"):
+                return (yield)
+        st = state(pyfuncitem.config)
+        st.ran[mutant] = st.ran.get(mutant, 0) + 1
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a mutant's overflow warnings are expected noise
+                return (yield)
+        except (Exception, pytest.fail.Exception):
+            st.kills.setdefault(mutant, []).append(pyfuncitem.nodeid)
+            return True
+    finally:
+        pyfuncitem.__dict__.pop("_hypothesis_failing_examples", None)
+
+
+# ---------------------------------------------------------------- outcomes
+def _first_exception(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def classify(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> tuple[str, str]:
+    """(outcome, learner-facing message) of one phase of a test."""
+    from gradeschool.testing.oracle import LearnerFailure
+
+    if report.passed:
+        return R.PASSED, ""
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if reason.startswith(NOT_STARTED_PREFIX):
+            return R.NOT_STARTED, reason[len(NOT_STARTED_PREFIX):]
+        return R.SKIPPED, reason
+    exc = _first_exception(call.excinfo.value) if call.excinfo else None
+    if isinstance(exc, DeadlineExceeded):
+        return R.TIMEOUT, f"{exc} — an endless loop, or far too slow? (the limit is per test)"
+    if isinstance(exc, GateFailure):
+        return exc.status, str(exc)
+    if isinstance(exc, ImplementationError):
+        return exc.status, str(exc)
+    if isinstance(exc, LearnerFailure):
+        return R.FAILED, str(exc)
+    if exc is not None and "Timeout" in str(exc)[:200] and type(exc).__name__ == "Failed":
+        return R.TIMEOUT, f"did not finish in time: {str(exc).splitlines()[0]}"
+    if isinstance(exc, AssertionError):
+        return R.FAILED, str(exc) or "an assertion failed"
+    impl = state(item.config).impl(MAIN)
+    where = learner_frame(exc, [impl.root]) if exc is not None else None
+    text = f"{type(exc).__name__}: {exc}" if exc is not None else report.longreprtext[-500:]
+    if isinstance(exc, NotImplementedError):
+        return R.FAILED, f"reached code that is not written yet ({text})" + (f" at {where}" if where else "")
+    return R.ERROR, f"raised {text}" + (f" at {where}" if where else "")
+
+
+def _is_learner_facing(call: pytest.CallInfo) -> bool:
+    """Failures whose message says it all: no traceback through the harness needed."""
+    from gradeschool.testing.oracle import LearnerFailure
+
+    exc = _first_exception(call.excinfo.value) if call.excinfo else None
+    return isinstance(exc, LearnerFailure | GateFailure | ImplementationError | DeadlineExceeded)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    exercise = _exercise_of(item)
+    if exercise is None or _mutant_param(item) is not None:
+        return report
+    if call.when == "call" or (call.when == "setup" and not report.passed):
+        outcome, message = classify(item, call, report)
+        if report.failed and _is_learner_facing(call):
+            report.longrepr = f"{exercise}: {outcome}\n{message}"
+        marker = item.get_closest_marker("exercise")
+        bench = item.funcargs.get("benchmark") if hasattr(item, "funcargs") else None
+        ratio = getattr(bench, "extra_info", {}).get("ratio") if bench is not None else None
+        state(item.config).results[item.nodeid] = R.TestResult(
+            nodeid=item.nodeid,
+            exercise=exercise,
+            topic=load_catalogue().exercise(exercise).topic,
+            weight=float(marker.kwargs.get("weight", 1)),
+            outcome=outcome,
+            message=message,
+            duration=round(report.duration, 4),
+            hidden=item.get_closest_marker("hidden") is not None,
+            speed_ratio=ratio,
+        )
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    path = session.config.getoption("--results-json")
+    if path:
+        R.save(list(state(session.config).results.values()), Path(path))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    st = state(config)
+    if st.mutants and st.ran:
+        caught = sum(1 for m in st.ran if st.kills.get(m))
+        terminalreporter.write_sep("-", f"gradeschool mutants: {caught} of {len(st.ran)} caught")
+    if st.results:
+        from gradeschool.core.render import render_summary
+
+        terminalreporter.write_sep("-", "gradeschool")
+        terminalreporter.write_line(render_summary(list(st.results.values())))

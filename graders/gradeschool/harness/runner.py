@@ -1,0 +1,60 @@
+"""Run the kit's exercise tests in this process and return their outcomes.
+
+`gradeschool check`, the learner loop and the notebooks all call `run_checks`; the grader
+runs the same tests with learner code in an isolated worker."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from gradeschool.core import results as R
+from gradeschool.core.catalogue import Exercise, load_catalogue
+from gradeschool.core.paths import topic_test_file, topic_tests_dir
+
+TEST_TIMEOUT_S = 60  # a learner's endless loop fails one test, it does not hang the check
+
+
+def pytest_args(exercises: Sequence[Exercise], impl: str, results_json: Path,
+                extra: Sequence[str] = ()) -> list[str]:
+    topics = dict.fromkeys(e.topic for e in exercises)
+    files = [topic_test_file(t) for t in topics]
+    paths = [str(f) for f in files if f.exists()] or [str(topic_tests_dir())]
+    args = [*paths, "--impl", str(impl), "--results-json", str(results_json),
+            "-q", "--no-summary", "-p", "no:cacheprovider", "--device", "cpu",
+            f"--test-timeout={TEST_TIMEOUT_S}"]
+    for e in exercises:
+        args += ["--exercise", e.name]
+    return args + list(extra)
+
+
+class _Provider:
+    """Hands a ready-made Implementation (a notebook's functions, an isolated worker's
+    proxy) to the kit's pytest plugin in place of --impl."""
+
+    def __init__(self, implementation):
+        self.gradeschool_implementation = implementation
+
+
+def run_checks(selectors: Sequence[str] = (), impl="exercises",
+               extra: Sequence[str] = (), echo: bool = False) -> list[R.TestResult]:
+    """Run the tests of the selected topics/exercises (all when empty) against `impl`:
+    `exercises`, `solutions`, a folder, or an Implementation object."""
+    import pytest
+
+    exercises = load_catalogue().resolve(list(selectors))
+    with tempfile.TemporaryDirectory(prefix="gradeschool-") as tmp:
+        out = Path(tmp) / "results.json"
+        given = isinstance(impl, str | Path)
+        args = pytest_args(exercises, impl if given else "exercises", out, extra)
+        plugins = [] if given else [_Provider(impl)]
+        sink = contextlib.nullcontext() if echo else contextlib.redirect_stdout(io.StringIO())
+        with sink:
+            code = pytest.main(args, plugins=plugins)
+        if not out.exists():
+            raise RuntimeError(f"the test run did not finish (pytest exit code {code})")
+        return R.load(out)
+

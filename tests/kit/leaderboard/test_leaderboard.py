@@ -1,0 +1,326 @@
+"""The CI leaderboard: signed reports into SQLite (every submission kept, participants
+ranked by their best), rejection of bad input without a trace, the terminal table, the
+static page in headless Chromium, and the GitHub workflows shipped with the kit."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradeschool.cli import build_parser, main
+from gradeschool.core.catalogue import load_catalogue
+from gradeschool.core.paths import PACKAGE_DIR
+from gradeschool.core.results import TestResult
+from gradeschool.grading.outputs import build_report, sign_report
+from gradeschool.grading.signing import KEY_ENV
+from gradeschool.leaderboard.page import render_html
+from gradeschool.leaderboard.store import DuplicateSubmission, Leaderboard, SubmissionError
+
+pytestmark = pytest.mark.kit
+
+KEY = b"test-key-not-a-secret"
+CATALOGUE = load_catalogue()
+EXERCISES = [CATALOGUE.exercise(n) for n in ("relu", "softmax", "log_softmax")]
+TEMPLATES = PACKAGE_DIR / "templates" / "github"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def report(solved: list[str], ratio: float | None, created: str, label: str = "/home/someone/real-name",
+           key: bytes = KEY) -> dict:
+    """A signed report as `gradeschool grade` writes it: per exercise a correctness test
+    (weight 2) and a speed test (weight 1) that measured `ratio`."""
+    results = []
+    for e in EXERCISES:
+        ok = "passed" if e.name in solved else "failed"
+        results += [TestResult(f"tests/test_x.py::test_{e.name}[cpu]", e.name, e.topic, 2.0, ok),
+                    TestResult(f"tests/test_x.py::test_speed[{e.name}]", e.name, e.topic, 1.0, ok,
+                               speed_ratio=ratio)]
+    body = build_report(results, EXERCISES, label)
+    body["created"] = created
+    return sign_report(body, key)
+
+
+# (pseudonym, solved exercises, speed ratio, graded at): ada's best is her second report.
+SUBMISSIONS = [
+    ("ada", ["relu"], 3.0, "2026-11-01T09:00:00+00:00"),
+    ("ada", ["relu", "softmax"], 2.0, "2026-11-02T09:00:00+00:00"),
+    ("ada", ["relu"], 1.0, "2026-11-03T09:00:00+00:00"),
+    ("grace", ["relu", "softmax"], 1.5, "2026-11-02T12:00:00+00:00"),
+    ("linus", ["relu", "softmax"], 1.5, "2026-11-02T10:00:00+00:00"),
+    ("alan", ["relu", "softmax", "log_softmax"], 4.0, "2026-11-04T09:00:00+00:00"),
+    ("edsger", [], None, "2026-11-01T08:00:00+00:00"),
+]
+ORDER = ["alan", "linus", "grace", "ada", "edsger"]  # points, then speed, then the earlier time
+
+
+@pytest.fixture()
+def board(tmp_path):
+    with Leaderboard(tmp_path / "lb.sqlite", key=KEY) as b:
+        for name, solved, ratio, when in SUBMISSIONS:
+            b.submit(report(solved, ratio, when), name)
+        yield b
+
+
+def dump(b: Leaderboard) -> list[str]:
+    return list(b.db.iterdump())
+
+
+def test_ranking_points_then_speed_then_earliest(board):
+    standings = board.standings()
+    assert [e.name for e in standings] == ORDER
+    assert [e.rank for e in standings] == [1, 2, 3, 4, 5]
+    ada = next(e for e in standings if e.name == "ada")
+    assert (ada.points, ada.speed, ada.submissions) == (4.0, 2.0, 3)
+    assert standings[0].points == 7.0 and standings[-1].speed is None
+    assert len(board.history()) == len(SUBMISSIONS), "every submission is kept"
+
+
+def test_speed_figure_counts_only_correct_exercises(board):
+    alan = board.standings()[0]
+    assert alan.speed == pytest.approx(4.0)
+    edsger = board.standings()[-1]
+    assert edsger.speed is None, "no correct exercise: no speed figure"
+
+
+def forged_points(r: dict) -> dict:
+    r = json.loads(json.dumps(r))
+    r["totals"]["points"] = r["totals"]["max_points"]
+    return r
+
+
+def resigned_inconsistent(r: dict) -> dict:
+    r = forged_points(r)
+    r.pop("signature")
+    return sign_report(r, KEY)
+
+
+def other_version(r: dict) -> dict:
+    r = dict(r, kit_version="0.0.1-unknown")
+    r.pop("signature")
+    return sign_report(r, KEY)
+
+
+BAD = {
+    "forged points": (forged_points, "signature does not match"),
+    "another key": (lambda r: sign_report({k: v for k, v in r.items() if k != "signature"}, b"other"),
+                    "signature does not match"),
+    "unsigned": (lambda r: {k: v for k, v in r.items() if k != "signature"}, "signature does not match"),
+    "totals do not add up": (resigned_inconsistent, "do not add up"),
+    "unknown kit version": (other_version, "kit version '0.0.1-unknown' is not accepted"),
+    "another schema": (lambda r: dict(r, schema="something/9"), "unknown report schema"),
+    "not an object": (lambda r: [r], "a report is a JSON object"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_reports_are_rejected_and_change_nothing(board, case):
+    make, message = BAD[case]
+    before = dump(board)
+    bad = make(report(["relu"], 1.0, "2026-11-05T09:00:00+00:00"))
+    with pytest.raises(SubmissionError, match=message):
+        board.submit(bad, "mallory")
+    assert dump(board) == before
+
+
+def test_duplicate_and_bad_names_are_rejected(board):
+    before = dump(board)
+    again = report(*SUBMISSIONS[0][1:])
+    with pytest.raises(DuplicateSubmission, match="already submission 1 .of ada"):
+        board.submit(again, "someone-else")
+    for name in ["", "a@b.org", "../etc/passwd", "x" * 40]:
+        with pytest.raises(SubmissionError, match="not a pseudonym"):
+            board.submit(report(["relu"], 9.0, "2026-11-09T09:00:00+00:00"), name)
+    assert dump(board) == before
+
+
+def test_malformed_json_is_rejected(board, tmp_path):
+    before = dump(board)
+    for text in ["{", "", "\xff"]:
+        path = tmp_path / "report.json"
+        path.write_bytes(text.encode("latin-1"))
+        with pytest.raises(SubmissionError, match="not valid JSON|not UTF-8"):
+            board.submit_file(path, "mallory")
+    assert dump(board) == before
+
+
+def test_accepting_another_kit_version_on_request(board):
+    r = other_version(report(["relu"], 1.0, "2026-11-06T09:00:00+00:00"))
+    board.submit(r, "ada", accept_versions=["0.0.1-unknown"])
+    assert board.count() == len(SUBMISSIONS) + 1
+
+
+# ------------------------------------------------------------------ the command line
+@pytest.fixture()
+def reports_dir(tmp_path):
+    folder = tmp_path / "reports"
+    for i, (name, solved, ratio, when) in enumerate(SUBMISSIONS):
+        path = folder / f"{i}-{name}" / "report.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(report(solved, ratio, when)))
+    return folder
+
+
+def test_cli_submit_show_html(reports_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    db = str(tmp_path / "cli.sqlite")
+    for i, (name, *_rest) in enumerate(SUBMISSIONS):
+        assert main(["leaderboard", "submit", str(reports_dir / f"{i}-{name}" / "report.json"),
+                     "--name", name, "--db", db]) == 0
+    first = str(reports_dir / f"0-{SUBMISSIONS[0][0]}" / "report.json")
+    assert main(["leaderboard", "submit", first, "--name", "ada", "--db", db]) == 1
+    assert "rejected: duplicate" in capsys.readouterr().err
+    assert main(["leaderboard", "submit", first, "--name", "ada", "--db", db, "--skip-duplicates"]) == 0
+    capsys.readouterr()
+    assert main(["leaderboard", "show", "--db", db]) == 0
+    table = capsys.readouterr().out.splitlines()
+    names = [line.split()[1] for line in table[2:2 + len(ORDER)]]
+    assert names == ORDER
+    out = tmp_path / "site" / "index.html"
+    assert main(["leaderboard", "html", str(out), "--db", db, "--highlight", "ada"]) == 0
+    page = out.read_text()
+    assert "/home/someone" not in page and "real-name" not in page, "only pseudonyms on the page"
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "the page must not fetch anything"
+    assert main(["leaderboard", "show", "--db", str(tmp_path / "none.sqlite")]) == 1
+
+
+# ------------------------------------------------------------------ the page in Chromium
+def test_page_in_headless_chromium(board, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("the page test needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the page test needs the playwright package")
+    page_file = tmp_path / "index.html"
+    page_file.write_text(render_html(board.standings(), board.history(), board.topics(), highlight="grace"))
+    shot = Path(os.environ.get("GRADESCHOOL_SCREENSHOT", tmp_path / "leaderboard.png"))
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            requests = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(page_file.as_uri())
+
+            def names():
+                return page.eval_on_selector_all("#board tbody tr", "rows => rows.map(r => r.dataset.name)")
+
+            assert names() == ORDER
+            highlighted = page.eval_on_selector_all("#board tbody tr.highlight", "rs => rs.map(r => r.dataset.name)")
+            assert highlighted == ["grace"]
+            headers = page.eval_on_selector_all("#board thead th", "hs => hs.map(h => h.textContent)")
+            assert "neuron" in headers, "per-topic points"
+            page.screenshot(path=str(shot), full_page=True)
+
+            page.click("#board thead th:has-text('speed')")  # fastest first, none last
+            assert names() == ["linus", "grace", "ada", "alan", "edsger"]
+            page.click("#board thead th:has-text('speed')")  # slowest first, none still last
+            assert names() == ["alan", "ada", "linus", "grace", "edsger"]
+            page.click("#board thead th:has-text('pseudonym')")
+            assert names() == sorted(ORDER)
+            assert page.get_attribute("#board thead th:has-text('pseudonym')", "aria-sort") == "ascending"
+            page.click("#board thead th:has-text('#')")
+            assert names() == ORDER
+
+            lines = page.eval_on_selector_all("#chart g", "gs => gs.map(g => [g.dataset.name, "
+                                              "g.querySelectorAll('circle').length])")
+            assert dict(lines) == {"alan": 1, "linus": 1, "grace": 1, "ada": 3, "edsger": 1}
+            assert all(u.startswith("file://") for u in requests), requests
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ the CI workflows
+def load_workflow(name: str) -> dict:
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load((TEMPLATES / name).read_text())
+    assert isinstance(data, dict) and data.get("jobs"), f"{name}: no jobs"
+    assert data.get("on", data.get(True)), f"{name}: no trigger"
+    return data
+
+
+def steps(workflow: dict) -> list[dict]:
+    return [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
+
+
+def gradeschool_commands(script: str) -> list[list[str]]:
+    """Each `gradeschool ...` command of a shell script (in command position), as argument lists."""
+    script = re.sub(r"\$\{\{[^}]*\}\}", "X", script).replace("\\\n", " ")
+    separators = {"||", "&&", ";", "|", ">", ">>", "then", "do", "else", "!"}
+    found = []
+    for line in script.splitlines():
+        words = shlex.split(line, comments=True)
+        for i, word in enumerate(words):
+            if word == "gradeschool" and (i == 0 or words[i - 1] in separators):
+                rest = words[i + 1:]
+                found.append(rest[:next((j for j, w in enumerate(rest) if w in separators), len(rest))])
+    return found
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("student.yml", {"grade"}),
+    ("course.yml", {"leaderboard submit", "leaderboard show", "leaderboard html"}),
+])
+def test_workflow_commands_exist_in_the_cli(name, expected):
+    parser, _ = build_parser()
+    seen = set()
+    for step in steps(load_workflow(name)):
+        for argv in gradeschool_commands(step.get("run", "")):
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit:
+                pytest.fail(f"{name}: `gradeschool {shlex.join(argv)}` is not a valid gradeschool command")
+            assert callable(getattr(args, "func", None))
+            seen.add(" ".join(argv[:2]) if argv[0] == "leaderboard" else argv[0])
+    assert seen == expected
+
+
+def test_workflows_agree_on_the_artifact_and_workflow_names():
+    student, course = load_workflow("student.yml"), load_workflow("course.yml")
+    upload = next(s for s in steps(student) if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    collect = next(s for s in steps(course) if s.get("name") == "Collect the reports")["run"]
+    assert f"--name {upload['with']['name']}" in collect
+    assert f"--workflow {student['name']}" in collect
+    assert "secrets.GRADESCHOOL_KEY" in json.dumps(student) and "secrets.GRADESCHOOL_KEY" in json.dumps(course)
+
+
+def test_collect_and_publish_steps_run_locally(tmp_path, reports_dir):
+    """The course workflow's update and publish steps, run by bash on sample reports (as
+    the collect step leaves them: reports/<pseudonym>/report.json)."""
+    course = load_workflow("course.yml")
+    by_name = {s.get("name"): s for s in steps(course)}
+    work = tmp_path / "course"
+    (work / "reports").mkdir(parents=True)
+    for i, (name, *_rest) in enumerate(SUBMISSIONS):  # the latest report of each participant
+        (work / "reports" / name).mkdir(exist_ok=True)
+        (reports_dir / f"{i}-{name}" / "report.json").replace(work / "reports" / name / "report.json")
+    (work / "reports" / "mallory").mkdir()
+    (work / "reports" / "mallory" / "report.json").write_text(json.dumps(forged_points(
+        report(["relu"], 1.0, "2026-11-07T09:00:00+00:00"))))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "gradeschool"
+    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m gradeschool "$@"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    env = {**os.environ, **course.get("env", {}), KEY_ENV: KEY.decode(),
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    for step in ("Update the leaderboard", "Publish the page", "Update the leaderboard"):
+        run = subprocess.run(["bash", "-eo", "pipefail", "-c", by_name[step]["run"]], cwd=work, env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, f"{step}:\n{run.stdout}\n{run.stderr}"
+    assert "rejected: the signature does not match" in run.stderr and "::warning::rejected the report of mallory" \
+        in run.stdout
+    with Leaderboard(work / course["env"]["DB"], key=KEY) as b:
+        latest = {"ada": 1.0, "grace": 4.0, "linus": 4.0, "alan": 7.0, "edsger": 0.0}
+        assert {e.name: e.points for e in b.standings()} == latest
+        assert b.count() == len(latest), "the second run stored nothing new (duplicates skipped)"
+    page = (work / course["env"]["SITE"] / "index.html").read_text()
+    assert all(f'data-name="{n}"' in page for n in latest) and "mallory" not in page
