@@ -291,7 +291,7 @@ def test_conv2d_speed(impl, benchmark, shape, dtype):
     n, c, h, w, f = shape
     rng = np.random.default_rng(0)
     args = [rng.standard_normal(s).astype(dtype) for s in [(n, c, h, w), (f, c, 3, 3), (f,), (n, f, h, w)]]
-    assert_speed(benchmark, conv_forward_backward(impl), torch_conv_forward_backward, *args,
+    assert_speed(benchmark, impl, conv_forward_backward(impl), torch_conv_forward_backward, *args,
                  max_ratio=CONV_MAX_RATIO, name="conv2d_forward + conv2d_backward (3x3, padding 1)",
                  hint=LOOP_HINT)
 
@@ -305,6 +305,6 @@ def test_maxpool2d_speed(impl, benchmark, shape, dtype):
     n, c, h, w = shape
     x = rng.standard_normal(shape).astype(dtype)
     dout = rng.standard_normal((n, c, h // 2, w // 2)).astype(dtype)
-    assert_speed(benchmark, pool_forward_backward(impl), torch_pool_forward_backward, x, dout,
+    assert_speed(benchmark, impl, pool_forward_backward(impl), torch_pool_forward_backward, x, dout,
                  max_ratio=POOL_MAX_RATIO, name="maxpool2d_forward + maxpool2d_backward (2x2)",
                  hint=LOOP_HINT)

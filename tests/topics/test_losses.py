@@ -245,4 +245,4 @@ SPEED_SHAPES = [(65536, 10), (1024, 1000)]
 def test_speed(impl, benchmark, name, torch_fn, make, shape, dtype):
     # Measured (README, speed): the solutions reach 0.5-4x, a loop over the 65,536 rows 87-360x.
     args = make(np.random.default_rng(0), shape, dtype)
-    assert_speed(benchmark, impl.get(name), with_gradient(torch_fn), *args, max_ratio=16)
+    assert_speed(benchmark, impl, impl.get(name), with_gradient(torch_fn), *args, max_ratio=16)

@@ -253,5 +253,5 @@ SPEED_SHAPES = [(65536, 10), (1024, 1000)]
 )
 def test_speed(impl, benchmark, name, torch_fn, shape, dtype):
     x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
-    assert_speed(benchmark, impl.get(name), torch_fn, x, max_ratio=8,
+    assert_speed(benchmark, impl, impl.get(name), torch_fn, x, max_ratio=8,
                  kwargs={"axis": -1}, torch_kwargs={"dim": -1})

@@ -209,6 +209,6 @@ def test_adam_step_speed(impl, benchmark, dtype):
     except _OverBudget:
         raise LearnerFailure(f"Adam.step over {describe_value(params)} took more than 1 s (torch: a few ms)\n"
                              "  hint: is there a Python loop over elements?") from None
-    assert_speed(benchmark, lambda: opt.step(grads), torch_opt.step, max_ratio=2.5,
+    assert_speed(benchmark, impl, lambda: opt.step(grads), torch_opt.step, max_ratio=2.5,
                  name=f"Adam(params: {describe_value(params)}).step", hint="Is there a Python loop over "
                  "elements? Update whole arrays: `m *= beta1; m += (1 - beta1) * g`.")

@@ -387,7 +387,8 @@ def grade(exercise: str, namespace: Mapping[str, Any], hidden: bool = False,
     full test set (tests marked hidden too); `seed` replaces the derandomized examples.
     Output of the run (pytest's, torch's warnings) is kept off the cell's stderr, which
     nbgrader would count as a failure; the table and first problem are printed."""
-    from gradeschool.core.implementation import Implementation, find_stubs
+    from gradeschool.core.local import LocalImplementation
+    from gradeschool.core.scan import find_stubs
     from gradeschool.core.paths import exercises_dir
     from gradeschool.core.render import render_summary
     from gradeschool.core.results import by_exercise
@@ -411,7 +412,7 @@ def grade(exercise: str, namespace: Mapping[str, Any], hidden: bool = False,
         for f in other.functions:
             if f in namespace and callable(namespace[f]):
                 overrides.setdefault(other.topic, {})[f] = namespace[f]
-    impl = Implementation(exercises_dir(), label="notebook", overrides=overrides)
+    impl = LocalImplementation(exercises_dir(), label="notebook", overrides=overrides)
     # The exercise's tests as `gradeschool grade` runs them (property and speed tests), so a
     # notebook scores what the same code scores as a module; tests marked hidden only in
     # the instructor's run.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradeschool.core.catalogue import load_catalogue
-from gradeschool.core.implementation import find_stubs
+from gradeschool.core.scan import find_stubs
 from gradeschool.core.paths import exercises_dir, solutions_dir
 
 BEGIN = re.compile(r"^(?P<indent>\s*)#+ BEGIN SOLUTION\s*$")

@@ -221,10 +221,10 @@ def run_solution(args) -> int:
         print(f"gradeschool solution: this copy of the kit has no solutions/{module} (a student release "
               "ships without solutions): your instructor has them.")
         return 1
-    from gradeschool.core.implementation import Implementation
+    from gradeschool.core.local import LocalImplementation
     from gradeschool.core.paths import exercises_dir
 
-    state = Implementation(exercises_dir(), label="exercises").state(ex)
+    state = LocalImplementation(exercises_dir(), label="exercises").state(ex)
     if state.status != "ready":  # cannot pass: no need to run the tests
         print(f"{ex.name}: {state.status} — {state.message}\n\nThe reference solution of {ex.name} shows "
               f"once your exercise passes. `gradeschool hint {ex.name}` helps.")

@@ -44,9 +44,8 @@ from gradeschool.core.implementation import (
     ImplementationError,
     ImportFailed,
     MissingModule,
-    find_forbidden_imports,
-    find_stubs,
 )
+from gradeschool.core.scan import find_forbidden_imports, find_stubs
 from gradeschool.grading import worker as W
 
 DENIED = ("torch", "scipy", "jax", "jaxlib", "tensorflow", "keras", "sklearn", "gradeschool",
@@ -291,14 +290,6 @@ def _pure_function(fn: types.FunctionType) -> dict:
     return {"name": fn.__name__, "source": source}
 
 
-def _weak_hook(method: weakref.WeakMethod):
-    """speed.closure_bench for an IsolatedImplementation that may be gone."""
-    def hook(fn, args, kwargs):
-        impl = method()
-        return None if impl is None else impl(fn, args, kwargs)
-    return hook
-
-
 class RemoteObject:
     """A learner function, class or object that lives in the worker."""
 
@@ -354,17 +345,6 @@ class RemoteObject:
                 return
             yield step["next"]
 
-    def gradeschool_bench(self, args: tuple, kwargs: dict):
-        """For the speed gate: a zero-argument callable that runs this function on copies of
-        `args` kept in the worker, so that timings are not of the data transfer."""
-        bench = self._impl._rpc("bench", target=self, args=tuple(args), kwargs=dict(kwargs),
-                                warmup=WARMUP)
-
-        def run() -> None:
-            self._impl._rpc("run_bench", bench=bench["bench"])
-
-        return run
-
     def __del__(self) -> None:
         try:
             self._impl._release(self._gen, self._id)
@@ -410,9 +390,6 @@ class IsolatedImplementation:
         self._cache: dict[str, RemoteObject] = {}
         self._recording: list | None = None
         self.sandbox = ""
-        from gradeschool.testing import speed  # the speed gate times judge-side closures through us
-
-        self._hook = speed.closure_bench = _weak_hook(weakref.WeakMethod(self.bench_closure))
         self.worker_starts = 0
 
     # ------------------------------------------------------------ static view of the files
@@ -467,10 +444,6 @@ class IsolatedImplementation:
         return worker
 
     def close(self) -> None:
-        from gradeschool.testing import speed
-
-        if speed.closure_bench is getattr(self, "_hook", None):
-            speed.closure_bench = None
         if self._worker is not None:
             self._worker.kill()
             self._worker = None
@@ -585,8 +558,17 @@ class IsolatedImplementation:
         return value
 
     # ------------------------------------------------------------ speed programs
+    def timer(self, fn: Any, args: tuple, kwargs: dict):
+        """For the speed gate (the Implementation protocol): a learner function runs in the
+        worker on copies of `args` kept there (after untimed warm-up calls), so that timings
+        are not of the data transfer; a judge-side closure runs as a recorded program."""
+        if type(fn) is RemoteObject:
+            bench = self._rpc("bench", target=fn, args=tuple(args), kwargs=dict(kwargs), warmup=WARMUP)
+            return lambda: self._rpc("run_bench", bench=bench["bench"])
+        return self.bench_closure(fn, args, kwargs)
+
     def bench_closure(self, fn: Any, args: tuple, kwargs: dict):
-        """For the speed gate (speed.closure_bench): a candidate that runs the judge-side
+        """For the speed gate: a candidate that runs the judge-side
         closure `fn(*args, **kwargs)` (e.g. a forward then a backward call into learner
         code) as a program in the worker, so that timings are not of the data transfers.
 

@@ -59,9 +59,9 @@ def mutant(exercise: str, name: str, why: str, replaces: str | None = None) -> C
 
 def solution(topic: str) -> ModuleType:
     """A fresh copy of solutions/<topic>.py, for mutants that subclass or reuse a solution."""
-    from gradeschool.core.implementation import Implementation
+    from gradeschool.core.local import LocalImplementation
 
-    return Implementation(solutions_dir(), label="solutions-for-mutants").module(topic)
+    return LocalImplementation(solutions_dir(), label="solutions-for-mutants").module(topic)
 
 
 def _load_file(path: Path) -> list[Mutant]:
@@ -92,8 +92,8 @@ def mutants_for(exercise: str) -> list[Mutant]:
 
 def implementation_for(m: Mutant):
     """The solutions with `m.replaces` swapped for the mutant."""
-    from gradeschool.core.implementation import Implementation
+    from gradeschool.core.local import LocalImplementation
 
-    return Implementation(
+    return LocalImplementation(
         solutions_dir(), label=f"mutant {m.id}", overrides={m.topic: {m.replaces: m.obj}}
     )

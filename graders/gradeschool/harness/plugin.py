@@ -27,7 +27,8 @@ import pytest  # noqa: E402
 
 from gradeschool.core import results as R  # noqa: E402
 from gradeschool.core.catalogue import load_catalogue  # noqa: E402
-from gradeschool.core.implementation import Implementation, ImplementationError, learner_frame  # noqa: E402
+from gradeschool.core.implementation import Implementation, ImplementationError  # noqa: E402
+from gradeschool.core.local import LocalImplementation, learner_frame  # noqa: E402
 from gradeschool.core.paths import exercises_dir, solutions_dir  # noqa: E402
 from gradeschool.harness.deadline import DeadlineExceeded, deadline  # noqa: E402
 
@@ -51,7 +52,7 @@ def resolve_impl(spec: str | None) -> Implementation:
     root = named.get(spec, Path(spec))
     if not root.is_dir():
         raise pytest.UsageError(f"--impl {spec}: {root} is not a folder of topic modules")
-    return Implementation(root, label=spec)
+    return LocalImplementation(root, label=spec)
 
 
 @dataclass
@@ -88,6 +89,20 @@ def state(config: pytest.Config) -> State:
 
 
 # ---------------------------------------------------------------- options and set-up
+class Hooks:
+    """The plugin's own hook: a plugin handed to pytest.main (the runner's) may give the
+    implementation under test instead of --impl (a notebook's functions, an isolated
+    worker)."""
+
+    @pytest.hookspec(firstresult=True)
+    def pytest_gradeschool_implementation(self, config: pytest.Config) -> Implementation | None:
+        """The Implementation that the `impl` fixture hands to tests, or None for --impl."""
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(Hooks)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("gradeschool")
     g.addoption("--impl", default=None,
@@ -123,8 +138,7 @@ def pytest_configure(config: pytest.Config) -> None:
     profile = config.getoption("--gradeschool-profile") or ("mutants" if mutants else "grading")
     config.stash[PREVIOUS_PROFILE] = settings.get_current_profile_name()
     settings.load_profile(profile)
-    provided = next((p.gradeschool_implementation for p in config.pluginmanager.get_plugins()
-                     if hasattr(p, "gradeschool_implementation")), None)
+    provided = config.hook.pytest_gradeschool_implementation(config=config)
     config.stash[STATE] = State(impl_spec=config.getoption("--impl"), mutants=mutants, provided=provided)
 
 

@@ -36,7 +36,10 @@ class _Provider:
     proxy) to the kit's pytest plugin in place of --impl."""
 
     def __init__(self, implementation):
-        self.gradeschool_implementation = implementation
+        self.implementation = implementation
+
+    def pytest_gradeschool_implementation(self, config):
+        return self.implementation
 
 
 def run_checks(selectors: Sequence[str] = (), impl="exercises",

@@ -111,7 +111,7 @@ def check(exercise: str, fn: Callable | Mapping[str, Callable] | None = None, /,
     Parts you do not pass come from your exercises/ file. Prints the points table and
     the first problem explained (unless quiet) and returns a CheckResult. `speed=False`
     leaves the speed tests out (their points too) for a quicker look."""
-    from gradeschool.core.implementation import Implementation
+    from gradeschool.core.local import LocalImplementation
     from gradeschool.core.paths import exercises_dir
     from gradeschool.core.results import by_exercise
     from gradeschool.harness.runner import run_checks
@@ -119,7 +119,7 @@ def check(exercise: str, fn: Callable | Mapping[str, Callable] | None = None, /,
 
     ex = _exercise_for(exercise)
     overrides = {ex.topic: _functions_for(ex, fn, functions)}
-    impl = Implementation(exercises_dir(), label="notebook", overrides=overrides)
+    impl = LocalImplementation(exercises_dir(), label="notebook", overrides=overrides)
     results = run_checks([ex.name], impl=impl, extra=loop_args(speed))
     (group,) = by_exercise(results, only=[ex])
     text = render_check(results, ex, Progress().hints.get(ex.name, 0))

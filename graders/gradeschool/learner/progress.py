@@ -182,9 +182,9 @@ class Progress:
 
 def static_states(root: Path | None = None) -> dict[str, str]:
     """Implementation.state(...).status of every exercise, without running any test."""
-    from gradeschool.core.implementation import Implementation
+    from gradeschool.core.local import LocalImplementation
 
-    impl = Implementation(root or exercises_dir(), label="exercises")
+    impl = LocalImplementation(root or exercises_dir(), label="exercises")
     return {e.name: impl.state(e).status for e in load_catalogue().exercises()}
 
 

@@ -162,10 +162,10 @@ class Watcher:
     def check(self) -> None:
         """Rerun the current exercise: a cheap static look first (not started, forbidden
         import, broken file), the tests only when the code is there."""
-        from gradeschool.core.implementation import Implementation
+        from gradeschool.core.local import LocalImplementation
 
         ex = self.exercise
-        state = Implementation(self.root, label="exercises").state(ex)
+        state = LocalImplementation(self.root, label="exercises").state(ex)
         start = time.monotonic()
         if state.status != "ready":
             status = learner_status(state.status)

@@ -50,11 +50,11 @@ def trajectory(optimizer_class, kwargs: dict, steps: int = 60) -> np.ndarray:
 
 def _module(impl):
     if impl is None or isinstance(impl, str | Path):
-        from gradeschool.core.implementation import Implementation
+        from gradeschool.core.local import LocalImplementation
         from gradeschool.core.paths import exercises_dir, solutions_dir
 
         root = {None: solutions_dir(), "solutions": solutions_dir(), "exercises": exercises_dir()}.get(impl, impl)
-        return Implementation(root).module("optimizers")
+        return LocalImplementation(root).module("optimizers")
     return impl
 
 

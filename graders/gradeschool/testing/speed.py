@@ -14,18 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from gradeschool.core.implementation import Implementation
 from gradeschool.harness.deadline import deadline
 from gradeschool.testing.oracle import LearnerFailure, describe_call
 
 
 class _OverBudget(Exception):
     pass
-
-
-# Set by the grading proxy in the judge's process (None elsewhere): closure_bench(fn, args,
-# kwargs) gives a candidate that runs a judge-side closure of calls into an isolated worker
-# there, without the data transfers, or None.
-closure_bench: Callable[..., Callable[[], Any] | None] | None = None
 
 
 @contextlib.contextmanager
@@ -72,6 +67,7 @@ def measure_ratio(
 
 def assert_speed(
     benchmark: Any,
+    impl: Implementation,
     fn: Callable,
     torch_fn: Callable,
     *args: Any,
@@ -83,8 +79,9 @@ def assert_speed(
     repeats: int = 7,
 ) -> float:
     """Fail unless `fn(*args)` runs within `max_ratio` times `torch_fn` on the same data
-    (torch tensors of the same dtype, CPU, one thread). Returns the measured ratio and
-    records it in `benchmark.extra_info['ratio']`."""
+    (torch tensors of the same dtype, CPU, one thread). `fn` is learner code from `impl`
+    (or a closure over such calls); `impl.timer` runs it where the learner's code lives.
+    Returns the measured ratio and records it in `benchmark.extra_info['ratio']`."""
     import torch
 
     kwargs = kwargs or {}
@@ -93,14 +90,7 @@ def assert_speed(
     call = describe_call(name, args, kwargs)
     targs = [torch.from_numpy(a) if type(a) is np.ndarray else a for a in args]
 
-    def candidate():
-        return fn(*args, **kwargs)
-
-    remote = getattr(fn, "gradeschool_bench", None)  # an isolated worker's function (grading)
-    if callable(remote):
-        candidate = remote(args, kwargs)  # runs in the worker on copies kept there
-    elif closure_bench is not None:
-        candidate = closure_bench(fn, args, kwargs) or candidate
+    candidate = impl.timer(fn, tuple(args), dict(kwargs))
 
     def reference():
         with torch.no_grad():

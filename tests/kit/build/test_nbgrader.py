@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from gradeschool.core.catalogue import load_catalogue
-from gradeschool.core.implementation import Implementation, find_forbidden_imports
+from gradeschool.core.local import LocalImplementation
+from gradeschool.core.scan import find_forbidden_imports
 from gradeschool.build.nbgrader import (
     GRADE_MARK,
     NotebookError,
@@ -91,7 +92,7 @@ def test_every_topic_notebook_is_self_contained(topic, tmp_path):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert not re.search(rf"^\s*from ({'|'.join(stems)}) import", code, re.M)
     nbformat.write(nb, str(tmp_path / "nb.ipynb"))
-    impl = Implementation(notebook_to_modules(tmp_path / "nb.ipynb", tmp_path / "m"), label=topic)
+    impl = LocalImplementation(notebook_to_modules(tmp_path / "nb.ipynb", tmp_path / "m"), label=topic)
     states = {e.name: impl.state(e) for e in CATALOGUE.topic(topic).exercises}
     assert all(s.status == "ready" for s in states.values()), states
     grade_ids = [c.metadata.nbgrader["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
@@ -150,7 +151,7 @@ def test_notebook_to_modules_keeps_code_and_drops_grade_cells(source_nb, tmp_pat
     assert GRADE_MARK not in module and "import grade\n" not in module
     assert "# (notebook magic) %matplotlib inline" in module
     assert not find_forbidden_imports(module), "a learner's own gradeschool.check calls are left out"
-    impl = Implementation(out, label="notebook")
+    impl = LocalImplementation(out, label="notebook")
     assert all(impl.state(CATALOGUE.exercise(n)).status == "ready" for n in ASKED)
 
 

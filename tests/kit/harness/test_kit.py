@@ -5,8 +5,9 @@ import pytest
 
 from gradeschool.build.sync import SyncError, make_exercise, plan
 from gradeschool.core.catalogue import load_catalogue
-from gradeschool.core.implementation import Implementation, find_forbidden_imports
+from gradeschool.core.local import LocalImplementation
 from gradeschool.core.paths import exercises_dir, solutions_dir
+from gradeschool.core.scan import find_forbidden_imports
 from gradeschool.harness.mutants import load_mutants
 
 pytestmark = pytest.mark.kit
@@ -22,13 +23,13 @@ def test_exercises_are_in_sync_with_solutions():
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
 def test_stub_reads_not_started(exercise):
-    state = Implementation(exercises_dir(), label="exercises").state(exercise)
+    state = LocalImplementation(exercises_dir(), label="exercises").state(exercise)
     assert state.status == "not started", f"{exercise.name}: {state}"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
 def test_solution_is_ready(exercise):
-    state = Implementation(solutions_dir(), label="solutions").state(exercise)
+    state = LocalImplementation(solutions_dir(), label="solutions").state(exercise)
     assert state.status == "ready", f"{exercise.name}: {state.message}"
 
 
@@ -62,14 +63,14 @@ def test_forbidden_imports_are_found(line, bad):
 
 def test_forbidden_import_names_the_line(tmp_path):
     (tmp_path / "neuron.py").write_text("import numpy as np\nimport torch\n\ndef relu(x):\n    return torch.relu(x)\n")
-    state = Implementation(tmp_path).state(CATALOGUE.exercise("relu"))
+    state = LocalImplementation(tmp_path).state(CATALOGUE.exercise("relu"))
     assert state.status == "forbidden import"
     assert "line 2" in state.message and "import torch" in state.message
 
 
 def test_exit_at_import_is_an_error_not_an_exit(tmp_path):
     (tmp_path / "neuron.py").write_text("import sys\nsys.exit(0)\n")
-    state = Implementation(tmp_path).state(CATALOGUE.exercise("relu"))
+    state = LocalImplementation(tmp_path).state(CATALOGUE.exercise("relu"))
     assert state.status == "error" and "SystemExit" in state.message
 
 
@@ -113,6 +114,6 @@ def test_ill_conditioned_rmsprop_tolerance_accepts_rounding_and_rejects_eps_insi
         check_trajectory(cls, torch.optim.RMSprop, Problem("rosenbrock", np.float64, [start.copy()], seed, "cpu"),
                          ILL_CONDITIONED)
 
-    run(Implementation(solutions_dir(), label="solutions").get("RMSprop"))
+    run(LocalImplementation(solutions_dir(), label="solutions").get("RMSprop"))
     with pytest.raises(LearnerFailure, match="momentum_buffer|parameter"):
         run(next(m.obj for m in load_mutants() if m.id == "RMSprop:eps_inside_root"))

@@ -36,6 +36,11 @@ class Topic:
     def points(self) -> float:
         return sum(e.points for e in self.exercises)
 
+    @property
+    def stem(self) -> str:
+        """The topic module's import name: `neuron` for neuron.py."""
+        return self.module.removesuffix(".py")
+
 
 class CatalogueError(ValueError):
     """The catalogue files are inconsistent (duplicate names, missing fields)."""
@@ -61,6 +66,17 @@ class Catalogue:
 
     def topic_names(self) -> list[str]:
         return [t.name for t in self.topics]
+
+    def module_names(self) -> list[str]:
+        """The topic modules' import names (`from neuron import relu` names `neuron`)."""
+        return [t.stem for t in self.topics]
+
+    def topic_of_module(self, stem: str) -> Topic:
+        """The topic whose module imports as `stem`."""
+        for t in self.topics:
+            if t.stem == stem:
+                return t
+        raise KeyError(f"no topic module {stem!r}; modules: {', '.join(self.module_names())}")
 
     def exercise(self, name: str) -> Exercise:
         try:
