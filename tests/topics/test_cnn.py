@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from gradeschool.datasets import load_digits
 from gradeschool.testing import assert_speed, check_forward, check_layer, compare
 from gradeschool.testing import strategies as gs
+from gradeschool.testing.hints import mistake
 from gradeschool.testing.strategies import cnn as ts
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
@@ -90,8 +91,7 @@ def test_maxpool2d_ties_go_to_the_first_maximum(impl, kernel_size, stride, paddi
             expected[:, :, row, col] += dout[:, :, i, j]
     compare(dx, expected, dtype=x.dtype, call=f"maxpool2d_backward after maxpool2d_forward(x: 1x2x5x6 all "
             f"0.5, kernel_size={kernel_size}, stride={stride}, padding={padding})",
-            what="the gradient w.r.t. x", hint="on ties the whole gradient of a window goes to its "
-            "first maximum, row-major: argmax of the flattened window finds it.")
+            what="the gradient w.r.t. x", hint=mistake("maxpool2d", "ties"))
 
 
 @pytest.mark.exercise("avgpool2d", weight=3)

@@ -1,4 +1,5 @@
-"""The exercise catalogue: topics, exercises, points and hints, read from catalogue/*.toml.
+"""The exercise catalogue: topics, exercises, points and hints, read from the `<topic>.toml`
+files beside this module.
 
 One file per topic. The catalogue is the single list that `gradeschool check`, `list`,
 `hint`, the grader and the notebooks read, so adding an exercise means a solution, a
@@ -22,6 +23,15 @@ class Exercise:
     summary: str
     hints: tuple[str, ...]
     functions: tuple[str, ...]
+    mistakes: tuple[tuple[str, str], ...] = ()
+
+    def mistake(self, key: str) -> str:
+        """The hint written for one typical mistake (`[exercise.mistakes]` in the catalogue)."""
+        found = dict(self.mistakes).get(key)
+        if found is None:
+            raise KeyError(f"{self.name} has no mistake {key!r} in the catalogue; it has: "
+                           f"{', '.join(k for k, _ in self.mistakes) or 'none'}")
+        return found
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,7 @@ def _read_topic(path: Path) -> Topic:
                 summary=e.get("summary", ""),
                 hints=tuple(e.get("hints", ())),
                 functions=tuple(e.get("functions", (e["name"],))),
+                mistakes=tuple((str(k), str(v)) for k, v in e.get("mistakes", {}).items()),
             )
             for e in data.get("exercise", [])
         )
