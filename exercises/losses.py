@@ -9,7 +9,9 @@ gradient with respect to the prediction too. Every loss here returns a pair
 - reduction="none": loss is the array of per-element losses, and dpred[i] is the
   derivative of element i's own loss.
 
-dpred always has the prediction's shape and is the gradient of the returned loss.
+dpred always has the prediction's shape and is the gradient of the returned loss. That
+last step is the same in every loss, so it is given: compute the per-element losses and
+the gradient of each one's own loss, then `return reduce_loss(loss, dpred, reduction)`.
 Penalties (L1, L2, elastic net) take a list of weight arrays and return
 (penalty, list of gradients), one gradient per array.
 
@@ -19,6 +21,28 @@ library only.
 """
 
 import numpy as np
+
+
+def reduce_loss(loss, dpred, reduction, count=None):
+    """The reduction every loss shares (given: nothing to write here).
+
+    Inputs:
+    - loss: the per-element (or per-sample) losses l_i.
+    - dpred: the gradient of each l_i w.r.t. the prediction (the prediction's shape).
+    - reduction: "mean", "sum" or "none".
+    - count: what "mean" divides by; default loss.size, the number of l_i.
+
+    Returns (loss, dpred) as the module docstring describes: "none" returns them as they
+    are, "sum" adds the l_i, "mean" divides the sum and dpred by count.
+    """
+    if reduction == "none":
+        return loss, dpred
+    if reduction == "sum":
+        return loss.sum(), dpred
+    if reduction == "mean":
+        count = loss.size if count is None else count
+        return loss.sum() / count, dpred / count
+    raise ValueError(f"unknown reduction {reduction!r}: use 'mean', 'sum' or 'none'")
 
 
 def mse_loss(pred, target, reduction="mean"):

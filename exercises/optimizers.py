@@ -287,20 +287,27 @@ class Adam(Optimizer):
 
     state[i]: {"step": t, "exp_avg": m, "exp_avg_sq": v, "max_exp_avg_sq": v_max}.
 
+    Two methods to write: `update` adds the L2 term to the gradient and calls `adam_step`,
+    which does everything else (AdamW reuses it with its own decay).
+
     Hint: with 1 - beta**t for t = 1 the corrections are exact for a constant gradient:
     m_hat = g. Keep m, v and v_max in place (`m *= beta1; m += (1 - beta1) * g`).
     """
-
-    decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
         super().__init__(params, lr, ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if amsgrad else []))
         self.betas, self.eps, self.weight_decay, self.amsgrad = tuple(betas), eps, weight_decay, amsgrad
 
     def update(self, param, grad, state):
-        """One Adam step for one parameter."""
+        """One Adam step for one parameter: the L2 term added to g, then `adam_step`."""
         # YOUR CODE HERE
         raise NotImplementedError("update is not written yet: see its docstring")
+
+    def adam_step(self, param, g, state):
+        """The Adam step proper (t, m, v, the bias corrections, the update of param) for the
+        gradient g; AdamW reuses it after its own decay."""
+        # YOUR CODE HERE
+        raise NotImplementedError("adam_step is not written yet: see its docstring")
 
 
 class AdamW(Adam):
@@ -317,14 +324,15 @@ class AdamW(Adam):
 
     state[i]: as Adam.
 
-    Hint: the decay multiplies p in place, before m, v and the step; it is scaled by lr.
+    Hint: the decay multiplies p in place and is scaled by lr; Adam's `adam_step` does the
+    rest, with the gradient as it is.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
     def update(self, param, grad, state):
-        """One AdamW step for one parameter."""
+        """One AdamW step for one parameter: the decoupled decay, then Adam's step on g."""
         # YOUR CODE HERE
         raise NotImplementedError("update is not written yet: see its docstring")
 

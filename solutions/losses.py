@@ -9,7 +9,9 @@ gradient with respect to the prediction too. Every loss here returns a pair
 - reduction="none": loss is the array of per-element losses, and dpred[i] is the
   derivative of element i's own loss.
 
-dpred always has the prediction's shape and is the gradient of the returned loss.
+dpred always has the prediction's shape and is the gradient of the returned loss. That
+last step is the same in every loss, so it is given: compute the per-element losses and
+the gradient of each one's own loss, then `return reduce_loss(loss, dpred, reduction)`.
 Penalties (L1, L2, elastic net) take a list of weight arrays and return
 (penalty, list of gradients), one gradient per array.
 
@@ -19,6 +21,28 @@ library only.
 """
 
 import numpy as np
+
+
+def reduce_loss(loss, dpred, reduction, count=None):
+    """The reduction every loss shares (given: nothing to write here).
+
+    Inputs:
+    - loss: the per-element (or per-sample) losses l_i.
+    - dpred: the gradient of each l_i w.r.t. the prediction (the prediction's shape).
+    - reduction: "mean", "sum" or "none".
+    - count: what "mean" divides by; default loss.size, the number of l_i.
+
+    Returns (loss, dpred) as the module docstring describes: "none" returns them as they
+    are, "sum" adds the l_i, "mean" divides the sum and dpred by count.
+    """
+    if reduction == "none":
+        return loss, dpred
+    if reduction == "sum":
+        return loss.sum(), dpred
+    if reduction == "mean":
+        count = loss.size if count is None else count
+        return loss.sum() / count, dpred / count
+    raise ValueError(f"unknown reduction {reduction!r}: use 'mean', 'sum' or 'none'")
 
 
 def mse_loss(pred, target, reduction="mean"):
@@ -41,13 +65,7 @@ def mse_loss(pred, target, reduction="mean"):
     # BEGIN SOLUTION
     diff = pred - target
     loss, dpred = diff * diff, 2 * diff
-    if reduction == "mean":
-        return loss.mean(), dpred / pred.size
-    if reduction == "sum":
-        return loss.sum(), dpred
-    if reduction == "none":
-        return loss, dpred
-    raise ValueError(f"unknown reduction {reduction!r}")
+    return reduce_loss(loss, dpred, reduction)
     # END SOLUTION
 
 
@@ -71,13 +89,7 @@ def mae_loss(pred, target, reduction="mean"):
     # BEGIN SOLUTION
     diff = pred - target
     loss, dpred = np.abs(diff), np.sign(diff)
-    if reduction == "mean":
-        return loss.mean(), dpred / pred.size
-    if reduction == "sum":
-        return loss.sum(), dpred
-    if reduction == "none":
-        return loss, dpred
-    raise ValueError(f"unknown reduction {reduction!r}")
+    return reduce_loss(loss, dpred, reduction)
     # END SOLUTION
 
 
@@ -109,13 +121,7 @@ def huber_loss(pred, target, delta=1.0, reduction="mean"):
     size = np.abs(diff)
     loss = np.where(size <= delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
     dpred = np.clip(diff, -delta, delta)
-    if reduction == "mean":
-        return loss.mean(), dpred / pred.size
-    if reduction == "sum":
-        return loss.sum(), dpred
-    if reduction == "none":
-        return loss, dpred
-    raise ValueError(f"unknown reduction {reduction!r}")
+    return reduce_loss(loss, dpred, reduction)
     # END SOLUTION
 
 
@@ -147,13 +153,7 @@ def binary_cross_entropy(pred, target, reduction="mean"):
         log_1mp = np.maximum(np.log(1 - pred), -100)
     loss = -(target * log_p + (1 - target) * log_1mp)
     dpred = (pred - target) / np.maximum(pred * (1 - pred), 1e-12)
-    if reduction == "mean":
-        return loss.mean(), dpred / pred.size
-    if reduction == "sum":
-        return loss.sum(), dpred
-    if reduction == "none":
-        return loss, dpred
-    raise ValueError(f"unknown reduction {reduction!r}")
+    return reduce_loss(loss, dpred, reduction)
     # END SOLUTION
 
 
@@ -192,13 +192,7 @@ def binary_cross_entropy_with_logits(logits, target, pos_weight=None, reduction=
     loss = (1 - target) * logits + log_weight * (np.maximum(-logits, 0) + np.log1p(e))
     sig = np.where(logits >= 0, 1, e) / (1 + e)
     dlogits = log_weight * sig - w * target
-    if reduction == "mean":
-        return loss.mean(), dlogits / logits.size
-    if reduction == "sum":
-        return loss.sum(), dlogits
-    if reduction == "none":
-        return loss, dlogits
-    raise ValueError(f"unknown reduction {reduction!r}")
+    return reduce_loss(loss, dlogits, reduction)
     # END SOLUTION
 
 
@@ -227,13 +221,7 @@ def categorical_cross_entropy(logits, target, reduction="mean"):
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     loss = -(target * log_probs).sum(axis=1)
     dlogits = np.exp(log_probs) * target.sum(axis=1, keepdims=True) - target
-    if reduction == "mean":
-        return loss.mean(), dlogits / logits.shape[0]
-    if reduction == "sum":
-        return loss.sum(), dlogits
-    if reduction == "none":
-        return loss, dlogits
-    raise ValueError(f"unknown reduction {reduction!r}")
+    return reduce_loss(loss, dlogits, reduction)
     # END SOLUTION
 
 
@@ -280,14 +268,7 @@ def sparse_categorical_cross_entropy(logits, y, weight=None, label_smoothing=0.0
     loss = q_sum * np.log(total) - q_dot_shifted  # -sum_c q * (shifted - log(total))
     dlogits = exp * (q_sum / total)[:, None] - eps / c * w
     dlogits[rows, y] -= (1 - eps) * w_y
-    if reduction == "mean":
-        total = n if weight is None else w_y.sum()
-        return loss.sum() / total, dlogits / total
-    if reduction == "sum":
-        return loss.sum(), dlogits
-    if reduction == "none":
-        return loss, dlogits
-    raise ValueError(f"unknown reduction {reduction!r}")
+    return reduce_loss(loss, dlogits, reduction, count=None if weight is None else w_y.sum())
     # END SOLUTION
 
 

@@ -1,5 +1,6 @@
-"""Exercises are generated from solutions: everything between `# BEGIN SOLUTION` and
-`# END SOLUTION` becomes `raise NotImplementedError`. `sync --check` fails on drift."""
+"""Generated files: exercises are generated from solutions (everything between `# BEGIN
+SOLUTION` and `# END SOLUTION` becomes `raise NotImplementedError`), and docs/curriculum.md
+from the catalogue (gradeschool.build.curriculum). `sync --check` fails on drift."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradeschool.build.curriculum import curriculum_path, render_curriculum
 from gradeschool.core.catalogue import load_catalogue
 from gradeschool.core.scan import find_stubs
 from gradeschool.core.paths import exercises_dir, solutions_dir
@@ -75,25 +77,49 @@ def plan(solutions: Path | None = None, exercises: Path | None = None) -> tuple[
         if leaks:
             raise SyncError(f"solutions/{sol.name}: {', '.join(leaks)} has no BEGIN/END SOLUTION "
                             "region, so the exercise would hand out the answer")
-        target = exercises / sol.name
-        wanted[target] = text
-        current = target.read_text(encoding="utf-8") if target.exists() else None
-        if current is None:
-            drift.append(Drift(target, "missing"))
-        elif current != text:
-            diff = "".join(difflib.unified_diff(
-                text.splitlines(keepends=True), current.splitlines(keepends=True),
-                f"generated from solutions/{sol.name}", f"exercises/{sol.name}", n=1))
-            drift.append(Drift(target, "differs from its solution", diff))
+        _plan_generated(exercises / sol.name, text, f"generated from solutions/{sol.name}", wanted, drift)
     for extra in sorted(exercises.glob("*.py")):
         if extra not in wanted:
             drift.append(Drift(extra, "has no solution file"))
+    _plan_generated(curriculum_path(exercises.parent), render_curriculum(), "generated from the catalogue",
+                    wanted, drift)
     return wanted, drift
+
+
+def _plan_generated(target: Path, text: str, source: str, wanted: dict[Path, str], drift: list[Drift]) -> None:
+    wanted[target] = text
+    current = target.read_text(encoding="utf-8") if target.exists() else None
+    if current is None:
+        drift.append(Drift(target, "missing"))
+    elif current != text:
+        diff = "".join(difflib.unified_diff(text.splitlines(keepends=True), current.splitlines(keepends=True),
+                                            source, str(target.name), n=1))
+        drift.append(Drift(target, f"differs from what is {source}", diff))
 
 
 def learner_work(path: Path, generated: str) -> list[str]:
     """Functions a learner has started in `path` (stubs in the generated text, not in the file)."""
-    if not path.exists():
+    if not path.exists() or path.suffix != ".py":
         return []
     now = find_stubs(path.read_text(encoding="utf-8"))
     return [name for name in find_stubs(generated) if name not in now]
+
+
+def write(wanted: dict[Path, str], drift: list[Drift], force: bool = False, echo=print) -> int:
+    """Write the generated files that changed; a file a learner has started is left alone
+    unless `force`. Returns how many files were left alone for that reason."""
+    refused = 0
+    for path, text in wanted.items():
+        started = learner_work(path, text)
+        if started and not force:
+            echo(f"{path}: not overwritten, it holds your work on {', '.join(started)} (--force to overwrite)")
+            refused += 1
+            continue
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            echo(f"wrote {path}")
+    for d in drift:
+        if d.problem == "has no solution file":
+            echo(f"{d.path}: has no solution file (left alone)")
+    return refused

@@ -1,4 +1,5 @@
-"""`gradeschool sync [--check]`: regenerate exercises/ from solutions/."""
+"""`gradeschool sync [--check]`: regenerate exercises/ from solutions/ and docs/curriculum.md
+from the catalogue."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ ORDER = 80
 
 
 def register(sub) -> None:
-    p = sub.add_parser("sync", help="(maintainers) regenerate exercises/ from solutions/")
+    p = sub.add_parser("sync", help="(maintainers) regenerate exercises/ from solutions/ and "
+                                    "docs/curriculum.md from the catalogue")
     p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     p.add_argument("--force", action="store_true", help="overwrite exercises a learner has started")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from gradeschool.build.sync import SyncError, learner_work, plan
+    from gradeschool.build.sync import SyncError, plan, write
 
     try:
         wanted, drift = plan()
@@ -24,20 +26,8 @@ def run(args) -> int:
         for d in drift:
             print(f"{d.path}: {d.problem}\n{d.diff}", end="" if d.diff else "\n")
         print(f"gradeschool sync --check: {len(drift)} file(s) out of sync" if drift
-              else f"gradeschool sync --check: {len(wanted)} exercise files match their solutions")
+              else f"gradeschool sync --check: {len(wanted)} generated files (exercises/, docs/curriculum.md) "
+                   "match their sources")
         return 1 if drift else 0
-    refused = 0
-    for path, text in wanted.items():
-        started = learner_work(path, text)
-        if started and not args.force:
-            print(f"{path}: not overwritten, it holds your work on {', '.join(started)} (--force to overwrite)")
-            refused += 1
-            continue
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
-    for d in drift:
-        if d.problem == "has no solution file":
-            print(f"{d.path}: has no solution file (left alone)")
+    refused = write(wanted, drift, force=args.force)
     return 1 if refused else 0

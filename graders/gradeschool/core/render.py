@@ -8,7 +8,8 @@ from gradeschool.core.results import FAILED, NOT_STARTED, PASSED, ExerciseResult
 MARKS = {PASSED: "✔", NOT_STARTED: "·", FAILED: "✘", "no tests": "?"}
 
 
-def _fmt(x: float) -> str:
+def fmt_points(x: float) -> str:
+    """Points as people read them: 3, 2.5, 0.3333 (four significant digits at most)."""
     return f"{x:.4g}"
 
 
@@ -31,10 +32,10 @@ def render_table(groups: list[ExerciseResult]) -> str:
             continue
         earned = sum(g.earned for g in mine)
         total = sum(g.exercise.points for g in mine)
-        lines.append(f"{topic.name} — {topic.title}   {_fmt(earned)}/{_fmt(total)} points")
+        lines.append(f"{topic.name} — {topic.title}   {fmt_points(earned)}/{fmt_points(total)} points")
         for g in mine:
             mark = MARKS.get(g.status, "✘")
-            points = f"{_fmt(g.earned)}/{_fmt(g.exercise.points)}"
+            points = f"{fmt_points(g.earned)}/{fmt_points(g.exercise.points)}"
             lines.append(f"  {mark} {g.exercise.name:<{width}} {points:>9}  {status_text(g)}")
     return "\n".join(lines)
 
@@ -66,7 +67,7 @@ def render_summary(results: list[TestResult], only=None) -> str:
     groups = by_exercise(results, only=chosen)
     earned = sum(g.earned for g in groups)
     total = sum(g.exercise.points for g in groups)
-    text = [render_table(groups), f"total {_fmt(earned)}/{_fmt(total)} points"]
+    text = [render_table(groups), f"total {fmt_points(earned)}/{fmt_points(total)} points"]
     problem = first_problem(groups)
     if problem:
         text += ["", "First problem: " + render_problem(problem)]

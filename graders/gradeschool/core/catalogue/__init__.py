@@ -24,6 +24,7 @@ class Exercise:
     hints: tuple[str, ...]
     functions: tuple[str, ...]
     mistakes: tuple[tuple[str, str], ...] = ()
+    oracle: str = ""  # what the tests compare with (docs/curriculum.md's "oracle" column)
 
     def mistake(self, key: str) -> str:
         """The hint written for one typical mistake (`[exercise.mistakes]` in the catalogue)."""
@@ -41,6 +42,7 @@ class Topic:
     title: str
     module: str
     exercises: tuple[Exercise, ...] = field(default=())
+    note: str = ""  # a sentence that holds for every exercise of the topic
 
     @property
     def points(self) -> float:
@@ -127,6 +129,7 @@ def _read_topic(path: Path) -> Topic:
                 hints=tuple(e.get("hints", ())),
                 functions=tuple(e.get("functions", (e["name"],))),
                 mistakes=tuple((str(k), str(v)) for k, v in e.get("mistakes", {}).items()),
+                oracle=e.get("oracle", ""),
             )
             for e in data.get("exercise", [])
         )
@@ -136,6 +139,7 @@ def _read_topic(path: Path) -> Topic:
             title=data.get("title", name),
             module=data.get("module", f"{name}.py"),
             exercises=exercises,
+            note=data.get("note", ""),
         )
     except KeyError as err:
         raise CatalogueError(f"{path.name}: missing field {err}") from None
