@@ -46,18 +46,29 @@ EXPECTED = {
     "prints_points": {"failed"},
     "fake_array": {"failed"},
     "kill_judge": {"error"},
+    # links the intake refuses (made in the class folder by `judged`, with absolute targets)
+    "symlink_solution": {"error"},
+    "symlink_key": {"error"},
+    "symlink_classmate": {"error"},
 }
 
 
 # attacks that the intake (tests/test_intake.py) or the sandbox (tests/test_sandbox.py) stop
 # and that those files test directly; graded end to end once the judge runs on the sandbox
-TESTED_ELSEWHERE = {"symlink_solution", "symlink_classmate", "symlink_key", "fifo_module", "device_module",
-                    "huge_module", "hardlink_module", "daemon_fork", "write_venv", "read_judge_environ",
-                    "read_classmates_tmp", "kill_others", "undo_guards", "fork_bomb", "big_file"}
+TESTED_ELSEWHERE = {"fifo_module", "device_module", "huge_module", "hardlink_module", "daemon_fork", "write_venv",
+                    "read_judge_environ", "read_classmates_tmp", "kill_others", "undo_guards", "fork_bomb",
+                    "big_file"}
 
 
 def test_every_adversarial_submission_is_listed():
     assert sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir()) == sorted({*EXPECTED, *TESTED_ELSEWHERE})
+
+
+def _links() -> dict[str, Path]:
+    """What the link attacks point at, as absolute paths (the class folder is elsewhere);
+    alice is an honest classmate, graded beside them."""
+    return {"symlink_solution": solutions_dir() / "neuron.py", "symlink_key": signing.key_path(),
+            "symlink_classmate": Path("../alice/neuron.py")}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +78,14 @@ def judged(tmp_path_factory):
     solutions twice (determinism) and the untouched exercises."""
     signing.load_key()
     subs = tmp_path_factory.mktemp("class")
+    links = _links()
     for name in EXPECTED:
-        shutil.copytree(SUBMISSIONS / name, subs / name)
+        shutil.copytree(SUBMISSIONS / name, subs / name, symlinks=True)
+        if name in links:
+            (subs / name / "neuron.py").unlink()
+            (subs / name / "neuron.py").symlink_to(links[name])
+    (subs / "alice").mkdir()
+    shutil.copy(solutions_dir() / "neuron.py", subs / "alice" / "neuron.py")
     with open(subs / "read_solutions" / "neuron.py", "a") as f:
         f.write(f"\nKIT = {str(kit_root())!r}\n")  # the strongest hint a student could have
     out = tmp_path_factory.mktemp("graded")
@@ -97,6 +114,20 @@ def judged(tmp_path_factory):
 @pytest.fixture(scope="module")
 def adversarial(judged):
     return judged["adversarial"]
+
+
+def test_links_are_refused_unread_and_the_honest_classmate_keeps_full_marks(adversarial):
+    _, out, graded = adversarial
+    key = signing.load_key().decode()
+    for name in _links():
+        messages = [t["message"] for e in graded[name].report["exercises"] for t in e["tests"]]
+        messages += [e.get("message", "") for e in graded[name].report["exercises"]]
+        assert any("neuron.py is a symbolic link" in m for m in messages), messages
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert key not in path.read_text(errors="replace"), f"the signing key leaked into {path}"
+    alice = graded["alice"].report["totals"]
+    assert alice["points"] == alice["max_points"] == MAX_POINTS
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -152,11 +183,13 @@ def test_rerunning_grade_all_resumes(adversarial):
     again = grade_all(subs, out, jobs=2, selectors=SELECTION, limits=FAST, echo=lambda s: None)
     assert all(g.skipped for g in again)
     book = list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text())))
-    assert [r["student_id"] for r in book] == sorted(EXPECTED)
+    assert [r["student_id"] for r in book] == sorted([*EXPECTED, "alice"])
     assert list(book[0]) == outputs.NBGRADER_COLUMNS
     rates = list(csv.DictReader(io.StringIO((out / "pass_rates.csv").read_text())))
     correctness = [r for r in rates if "test_speed" not in r["test"]]
-    assert correctness and all(float(r["pass_rate"]) == 0.0 for r in correctness)
+    # alice alone passes: no correctness test passed for more than one submission
+    assert correctness and all(int(r["passed"]) <= 1 for r in correctness)
+    assert any(int(r["passed"]) == 1 for r in correctness)
 
 
 @pytest.fixture(scope="module")

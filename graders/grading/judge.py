@@ -18,14 +18,14 @@ PYTEST_EXTRA = ("-p", "no:randomly", "--benchmark-disable", f"--hypothesis-seed=
 
 
 def judge(submission: Path, out: Path, selectors: list[str], label: str, limits: Limits,
-          hide: list[str], extra: dict | None = None) -> dict:
+          hide: list[str], extra: dict | None = None, refused: dict[str, str] | None = None) -> dict:
     from ..runner import run_checks
 
     catalogue = load_catalogue()
     exercises = catalogue.resolve(selectors)
     start = time.monotonic()
     impl = IsolatedImplementation(submission, label=label, catalogue=catalogue, limits=limits,
-                                  hide=hide)
+                                  hide=hide, refused=refused)
     try:
         results = run_checks(selectors, impl=impl, extra=PYTEST_EXTRA)
         tested = {r.exercise for r in results}
@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label", required=True)
     p.add_argument("--digest", default="")
     p.add_argument("--hide", action="append", default=[])
+    p.add_argument("--refused", action="append", default=[], metavar="FILE=WHY",
+                   help="a file of the submission that the intake refused, and why")
     p.add_argument("--call-timeout", type=float, default=Limits.call_timeout)
     p.add_argument("--total-timeout", type=float, default=Limits.total_timeout)
     p.add_argument("--memory-mb", type=int, default=Limits.memory // 2**20)
@@ -54,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits(call_timeout=args.call_timeout, total_timeout=args.total_timeout,
                     memory=args.memory_mb * 2**20)
     extra = {"submission_digest": args.digest, "selection": sorted(args.select)}
-    judge(args.submission, args.out, args.select, args.label, limits, args.hide, extra)
+    refused = dict(r.partition("=")[::2] for r in args.refused)
+    judge(args.submission, args.out, args.select, args.label, limits, args.hide, extra, refused)
     return 0
 
 

@@ -77,6 +77,11 @@ class WorkerCrashed(ImplementationError):
     status = "error"
 
 
+class FileRefused(ImplementationError):
+    """The supervisor's intake refused the topic's file (a link, a FIFO, too large...)."""
+    status = "error"
+
+
 class LearnerError(Exception):
     """An exception raised by learner code that is not a plain built-in exception."""
 
@@ -377,8 +382,9 @@ class IsolatedImplementation:
 
     def __init__(self, root: str | Path, label: str | None = None,
                  catalogue: Catalogue | None = None, limits: Limits | None = None,
-                 hide: list[str | Path] = ()):
+                 hide: list[str | Path] = (), refused: dict[str, str] | None = None):
         self.root = Path(root).resolve()
+        self._refused = dict(refused or {})  # module file -> why the intake refused it
         self.label = label or self.root.name
         self.catalogue = catalogue or load_catalogue()
         self.limits = limits or Limits()
@@ -418,6 +424,9 @@ class IsolatedImplementation:
     # ------------------------------------------------------------ static view of the files
     def _scan(self, topic: str, module: str) -> None:
         path = self.root / module
+        if module in self._refused:
+            self._static[topic] = FileRefused(self._refused[module])
+            return
         if not path.is_file():
             self._static[topic] = MissingModule(f"there is no {module} in the submission")
             return
