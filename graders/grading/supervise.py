@@ -67,7 +67,7 @@ def prepare(taken: intake.Intake, workdir: Path) -> Path:
 
 
 def _judge_command(sub: Path, out: Path, label: str, selectors: list[str], limits: Limits,
-                   hide: list[Path], dig: str, refused: dict[str, str]) -> list[str]:
+                   hide: list[Path], dig: str, refused: dict[str, str], sandboxed: bool) -> list[str]:
     cmd = [sys.executable, "-m", "gradeschool.grading.judge", str(sub), "--out", str(out),
            "--label", label, "--digest", dig,
            "--call-timeout", str(limits.call_timeout), "--total-timeout", str(limits.total_timeout),
@@ -78,13 +78,24 @@ def _judge_command(sub: Path, out: Path, label: str, selectors: list[str], limit
         cmd += ["--hide", str(h)]
     for name, why in refused.items():
         cmd += ["--refused", f"{name}={why}"]
-    return cmd
+    return cmd if sandboxed else [*cmd, "--no-sandbox"]
+
+
+def check_sandbox(sandboxed: bool) -> None:
+    """Refuse to grade (SandboxUnavailable, saying why) when no sandbox can be made here,
+    unless the person grading chose to grade without one."""
+    if sandboxed:
+        from .sandbox import make
+
+        make()
 
 
 def grade_one(path: Path, out: Path, selectors: list[str] = (), label: str | None = None,
-              limits: Limits | None = None, hide: list[Path] = ()) -> dict:
+              limits: Limits | None = None, hide: list[Path] = (), sandboxed: bool = True) -> dict:
     """Grade one submission (folder of topic modules, notebook, or folder of notebooks)
-    into `out`; always returns (and writes) a signed report."""
+    into `out`; always returns (and writes) a signed report. Raises SandboxUnavailable,
+    before anything else, when `sandboxed` and no sandbox can be made here."""
+    check_sandbox(sandboxed)
     limits = limits or Limits()
     selectors = list(selectors)
     path = Path(os.path.abspath(path))  # not resolved: a submission that is a link is refused
@@ -111,7 +122,7 @@ def grade_one(path: Path, out: Path, selectors: list[str] = (), label: str | Non
             return outputs.write_outputs(report, out)
         hidden = [kit_root(), out, path if path.is_dir() else path.parent, *map(Path, hide)]
         cmd = _judge_command(sub, out, label, selectors, limits, hidden, dig,
-                             {} if taken.notebooks else taken.refused)
+                             {} if taken.notebooks else taken.refused, sandboxed)
         with open(out / "judge.log", "wb") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                     start_new_session=True, cwd=workdir)
@@ -150,10 +161,11 @@ def list_submissions(folder: Path) -> list[Path]:
 
 
 def grade_all(folder: Path, out: Path, jobs: int = 2, selectors: list[str] = (),
-              limits: Limits | None = None, echo=print) -> list[Graded]:
+              limits: Limits | None = None, echo=print, sandboxed: bool = True) -> list[Graded]:
     """Grade every submission of `folder` (sub-folders or notebooks) in parallel, each in its
     own judge process; resume: a submission whose signed report matches its files and the
     selection is not graded again. Writes gradebook.csv and pass_rates.csv into `out`."""
+    check_sandbox(sandboxed)
     folder, out = Path(folder).resolve(), Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     signing.load_key()
@@ -169,7 +181,7 @@ def grade_all(folder: Path, out: Path, jobs: int = 2, selectors: list[str] = (),
             return Graded(name, old, 0.0, skipped=True)
         try:
             report = grade_one(path, target, selectors, label=name, limits=limits,
-                               hide=[folder, out])
+                               hide=[folder, out], sandboxed=sandboxed)
         except Exception as err:  # noqa: BLE001 - one submission never stops the others
             exercises = load_catalogue().resolve(list(selectors))
             report = outputs.write_outputs(outputs.failed_report(

@@ -1,7 +1,8 @@
 """Adversarial: undoes the worker's in-process import guards and imports torch to do the
 work: restores the original `__import__` / `import_module` from the guards' closure cells,
 removes the meta-path blocker, and puts every site-packages it can guess (and the judge's,
-`HINTS["site_packages"]`) on sys.path. Only a sandbox without torch in it stops this."""
+`HINTS["site_packages"]`) on sys.path. The module's name is built at run time, so the
+static scan of the source does not see it either. Only a sandbox without torch in it stops this."""
 
 import builtins
 import glob
@@ -36,7 +37,7 @@ def attack() -> dict:
         guesses += glob.glob(pattern)
     sys.path.extend(g for g in guesses if g not in sys.path)
     try:
-        torch = importlib.import_module("torch")
+        torch = importlib.import_module("".join(["to", "rch"]))
     except BaseException as err:  # noqa: BLE001 - report whatever stopped it
         return {"torch": None, "error": f"{type(err).__name__}: {err}"[:500], "path": sys.path}
     return {"torch": torch.__file__, "sum": float(torch.tensor([1.0, 2.0]).sum())}
@@ -46,7 +47,7 @@ def relu(x, *args, **kwargs):
     got = attack()
     if got["torch"] is None:
         raise ImportError(got["error"])
-    torch = sys.modules["torch"]
+    torch = sys.modules["".join(["to", "rch"])]
     return torch.relu(torch.from_numpy(np.asarray(x))).numpy()
 
 
