@@ -65,11 +65,11 @@ def test_notebooks_are_taken_when_there_is_no_module(tmp_path):
     assert lone.notebooks and list(lone.files) == ["a.ipynb"]
 
 
-def _refused(got: intake.Intake, *words: str) -> str:
-    assert got.files == {} and list(got.refused) == ["neuron.py"], got
-    assert not (got.folder / "neuron.py").exists()
-    message = got.refused["neuron.py"]
-    assert message.startswith("neuron.py ") and all(w in message for w in words), message
+def _refused(got: intake.Intake, *words: str, name: str = "neuron.py") -> str:
+    assert name not in got.files and list(got.refused) == [name], got
+    assert not (got.folder / name).exists()
+    message = got.refused[name]
+    assert message.startswith(f"{name} ") and all(w in message for w in words), message
     return message
 
 
@@ -89,8 +89,8 @@ def test_a_link_to_the_signing_key_is_refused_and_the_key_is_never_read():
     if os.environ.get(signing.KEY_ENV):
         pytest.skip("the key comes from the environment here: there is no key file to point at")
     got = take(SUBMISSIONS / "symlink_key")
-    _refused(got, "symbolic link")
-    assert all(key not in data for data in got.files.values())
+    _refused(got, "symbolic link", name="losses.py")
+    assert list(got.files) == ["neuron.py"] and all(key not in data for data in got.files.values())
 
 
 def test_a_fifo_is_refused_without_blocking(tmp_path):
