@@ -20,6 +20,9 @@ def _limits_args(p) -> None:
                    help=f"seconds of learner code per submission (default {Limits.total_timeout:g})")
     p.add_argument("--memory-mb", type=int, default=Limits.memory // 2**20,
                    help=f"memory limit of the learner's process (default {Limits.memory // 2**20})")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="grade even where no bubblewrap sandbox can be made (learner code can then "
+                        "read and change what this user can; the report says so)")
 
 
 def register(sub) -> None:
@@ -64,19 +67,25 @@ def _check_selectors(selectors: list[str], command: str) -> bool:
 def run_grade(args) -> int:
     from gradeschool.core.paths import exercises_dir, solutions_dir
     from gradeschool.grading import outputs
+    from gradeschool.grading.sandbox import SandboxUnavailable
     from gradeschool.grading.supervise import grade_one
 
     if not _check_selectors(args.topic, "grade"):
         return 2
     named = {"exercises": exercises_dir(), "solutions": solutions_dir()}
     path = named.get(args.impl, Path(args.impl))
-    report = grade_one(path, args.out, args.topic, label=args.label or args.impl,
-                       limits=_limits(args))
+    try:
+        report = grade_one(path, args.out, args.topic, label=args.label or args.impl,
+                           limits=_limits(args), sandboxed=not args.no_sandbox)
+    except SandboxUnavailable as err:
+        print(f"gradeschool grade: {err}\n(--no-sandbox grades without one, unsafely)")
+        return 2
     print(outputs.points_line(report))
     return 0
 
 
 def run_grade_all(args) -> int:
+    from gradeschool.grading.sandbox import SandboxUnavailable
     from gradeschool.grading.supervise import grade_all
 
     if not _check_selectors(args.topic, "grade-all"):
@@ -84,8 +93,12 @@ def run_grade_all(args) -> int:
     if not args.submissions.is_dir():
         print(f"gradeschool grade-all: {args.submissions} is not a folder")
         return 2
-    graded = grade_all(args.submissions, args.out, jobs=args.jobs, selectors=args.topic,
-                       limits=_limits(args))
+    try:
+        graded = grade_all(args.submissions, args.out, jobs=args.jobs, selectors=args.topic,
+                           limits=_limits(args), sandboxed=not args.no_sandbox)
+    except SandboxUnavailable as err:
+        print(f"gradeschool grade-all: {err}\n(--no-sandbox grades without one, unsafely)")
+        return 2
     done = sum(not g.skipped for g in graded)
     print(f"graded {done}, resumed {len(graded) - done}; gradebook: {args.out / 'gradebook.csv'}, "
           f"hardest tests: {args.out / 'pass_rates.csv'}")

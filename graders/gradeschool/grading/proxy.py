@@ -47,6 +47,8 @@ from gradeschool.core.implementation import (
 )
 from gradeschool.core.scan import find_forbidden_imports, find_stubs
 from gradeschool.grading import worker as W
+from gradeschool.grading.sandbox import Rlimits, Sandbox
+from gradeschool.grading.sandbox_view import LIB, ROOT
 
 DENIED = ("torch", "scipy", "jax", "jaxlib", "tensorflow", "keras", "sklearn", "gradeschool",
           "pytest", "hypothesis", "_pytest", "cupy", "numba", "autograd")
@@ -67,12 +69,21 @@ class Limits:
     memory: int = 2 * 2**30         # bytes of address space of the worker
     start_timeout: float = 30.0
 
+    def rlimits(self) -> Rlimits:
+        """The sandbox's limits for a worker under these limits."""
+        return Rlimits(memory=self.memory, cpu=int(self.total_timeout) + 30)
+
 
 class WorkerTimeout(ImplementationError):
     status = "timeout"
 
 
 class WorkerCrashed(ImplementationError):
+    status = "error"
+
+
+class FileRefused(ImplementationError):
+    """The supervisor's intake refused the topic's file (a link, a FIFO, too large...)."""
     status = "error"
 
 
@@ -157,30 +168,41 @@ class Worker:
     """One worker process and its pipes."""
 
     def __init__(self, base: Path, sources: dict[str, str], topics: list[str], limits: Limits,
-                 hide: list[str], generation: int):
+                 hide: list[str], generation: int, box: Sandbox | None = None):
         self.generation = generation
         self.limits = limits
         self.home = Path(tempfile.mkdtemp(prefix="w", dir=base))
         to_worker_r, self._to_worker = os.pipe()
         self._from_worker, from_worker_w = os.pipe()
-        bootstrap = (f"import sys; sys.path.append({str(base / 'lib')!r}); "
+        lib = LIB if box is not None else str(base / "lib")
+        bootstrap = (f"import sys; sys.path.append({lib!r}); "
                      f"exec(compile({Path(W.__file__).read_text(encoding='utf-8')!r}, "
                      "'gradeschool-worker', 'exec'))")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-B", "-c", bootstrap, str(to_worker_r), str(from_worker_w)],
-            pass_fds=(to_worker_r, from_worker_w), cwd=self.home, env=scrubbed_env(self.home),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, close_fds=True,
-        )
+        args = ["-I", "-S", "-B", "-c", bootstrap, str(to_worker_r), str(from_worker_w)]
+        popen = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True, cwd=self.home)
+        self.started = None
+        if box is None:
+            root, limited = str(self.home / "submission"), {"memory": limits.memory,
+                                                            "cpu": int(limits.total_timeout) + 30}
+            self.proc = subprocess.Popen([sys.executable, *args], pass_fds=(to_worker_r, from_worker_w),
+                                         env=scrubbed_env(self.home), close_fds=True, **popen)
+        else:  # the submission read-only from memory; the sandbox sets the limits and hides all else
+            root, limited, hide = f"{ROOT}/submission", {}, []
+            files = {f"{root}/{name}": text.encode("utf-8") for name, text in sources.items()}
+            sources = {}
+            self.started = box.start(args, files, env=scrubbed_env(Path("/tmp")),
+                                     pass_fds=(to_worker_r, from_worker_w), **popen)
+            self.proc = self.started.proc
         os.close(to_worker_r)
         os.close(from_worker_w)
         flags = fcntl.fcntl(self._to_worker, fcntl.F_GETFL)
         fcntl.fcntl(self._to_worker, fcntl.F_SETFL, flags | os.O_NONBLOCK)
-        config = {"root": str(self.home / "submission"), "topics": topics, "denied": list(DENIED),
-                  "learner_denied": list(LEARNER_DENIED),
-                  "memory": limits.memory, "cpu": int(limits.total_timeout) + 30, "hide": hide}
+        config = {"root": root, "topics": topics, "denied": list(DENIED),
+                  "learner_denied": list(LEARNER_DENIED), **limited, "hide": hide}
         self.exchange({"config": config, "sources": sources}, [], limits.start_timeout)
-        self.sandbox = self.last_reply.get("sandbox", "")
+        self.sandbox = box.summary() if box is not None else \
+            "none: " + str(self.last_reply.get("sandbox", ""))
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -201,6 +223,8 @@ class Worker:
             except OSError:
                 pass
         self._to_worker = self._from_worker = -1
+        if self.started is not None:  # bwrap is gone: --die-with-parent ended the sandbox
+            self.started.kill()
         shutil.rmtree(self.home, ignore_errors=True)
 
     def _write(self, data: bytes, deadline: float) -> None:
@@ -357,8 +381,11 @@ class IsolatedImplementation:
 
     def __init__(self, root: str | Path, label: str | None = None,
                  catalogue: Catalogue | None = None, limits: Limits | None = None,
-                 hide: list[str | Path] = ()):
+                 hide: list[str | Path] = (), refused: dict[str, str] | None = None,
+                 sandbox: Sandbox | None = None):
         self.root = Path(root).resolve()
+        self.box = sandbox  # None: the worker runs without one (only `--no-sandbox`, and kit tests)
+        self._refused = dict(refused or {})  # module file -> why the intake refused it
         self.label = label or self.root.name
         self.catalogue = catalogue or load_catalogue()
         self.limits = limits or Limits()
@@ -395,6 +422,9 @@ class IsolatedImplementation:
     # ------------------------------------------------------------ static view of the files
     def _scan(self, topic: str, module: str) -> None:
         path = self.root / module
+        if module in self._refused:
+            self._static[topic] = FileRefused(self._refused[module])
+            return
         if not path.is_file():
             self._static[topic] = MissingModule(f"there is no {module} in the submission")
             return
@@ -434,7 +464,7 @@ class IsolatedImplementation:
         self.worker_starts += 1
         topics = [t.module.removesuffix(".py") for t in self.catalogue.topics]
         try:
-            worker = Worker(self._base, self._sources, topics, self.limits, self._hide, self._gen)
+            worker = Worker(self._base, self._sources, topics, self.limits, self._hide, self._gen, self.box)
         except WorkerTimeout:
             raise WorkerTimeout("the worker process did not start in time") from None
         except (EOFError, W.ProtocolError, OSError) as err:

@@ -5,7 +5,6 @@ the reason."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from gradeschool.core.catalogue import load_catalogue
 from gradeschool.core.paths import kit_root
-from gradeschool.grading import outputs, signing
+from gradeschool.grading import intake, outputs, signing
 from gradeschool.grading.proxy import Limits
 
 JUDGE_OVERHEAD = 120.0  # seconds beyond the learner's total time: torch, pytest, start-up
@@ -42,43 +41,33 @@ def topic_files() -> list[str]:
     return [t.module for t in load_catalogue().topics]
 
 
-def submission_files(path: Path) -> list[Path]:
-    """The files that make a submission: topic modules of a folder, or notebooks."""
-    if path.is_file():
-        return [path]
-    modules = [path / m for m in topic_files() if (path / m).is_file()]
-    notebooks = sorted(path.glob("*.ipynb"))
-    return modules if modules or not notebooks else notebooks
-
-
 def digest(path: Path) -> str:
-    h = hashlib.sha256()
-    for f in submission_files(path):
-        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()
+    """SHA-256 of what grading would take of `path` ("" when it cannot be taken at all)."""
+    try:
+        taken = intake.take(path, topic_files())
+    except intake.SubmissionRefused:
+        return ""
+    shutil.rmtree(taken.folder, ignore_errors=True)
+    return taken.digest
 
 
-def prepare(path: Path, workdir: Path) -> Path:
-    """A private folder with copies of the submission's topic modules (notebooks are
-    converted to modules first). The judge and the worker never see the original path."""
-    target = workdir / "submission"
-    target.mkdir(parents=True)
-    files = submission_files(path)
-    if files and files[0].suffix == ".ipynb":
-        try:
-            from gradeschool.build.nbgrader import notebook_to_modules
-        except ImportError as err:
-            raise SubmissionError("grading notebooks needs gradeschool.build.nbgrader."
-                                  f"notebook_to_modules, which is not available ({err})") from None
-        converted = Path(notebook_to_modules(files, workdir / "converted"))
-        files = [converted / m for m in topic_files() if (converted / m).is_file()]
-    for f in files:
-        shutil.copyfile(f, target / f.name)
-    return target
+def prepare(taken: intake.Intake, workdir: Path) -> Path:
+    """The folder of topic modules to grade: the intake's private copy, or the modules
+    converted from its copied notebooks. The judge and the worker never see the original."""
+    if not taken.notebooks:
+        return taken.folder
+    if taken.refused:
+        raise SubmissionError("; ".join(taken.refused.values()))
+    try:
+        from gradeschool.build.nbgrader import notebook_to_modules
+    except ImportError as err:
+        raise SubmissionError("grading notebooks needs gradeschool.build.nbgrader."
+                              f"notebook_to_modules, which is not available ({err})") from None
+    return Path(notebook_to_modules([taken.folder / n for n in taken.files], workdir / "converted"))
 
 
 def _judge_command(sub: Path, out: Path, label: str, selectors: list[str], limits: Limits,
-                   hide: list[Path], dig: str) -> list[str]:
+                   hide: list[Path], dig: str, refused: dict[str, str], sandboxed: bool) -> list[str]:
     cmd = [sys.executable, "-m", "gradeschool.grading.judge", str(sub), "--out", str(out),
            "--label", label, "--digest", dig,
            "--call-timeout", str(limits.call_timeout), "--total-timeout", str(limits.total_timeout),
@@ -87,16 +76,29 @@ def _judge_command(sub: Path, out: Path, label: str, selectors: list[str], limit
         cmd += ["--select", s]
     for h in hide:
         cmd += ["--hide", str(h)]
-    return cmd
+    for name, why in refused.items():
+        cmd += ["--refused", f"{name}={why}"]
+    return cmd if sandboxed else [*cmd, "--no-sandbox"]
+
+
+def check_sandbox(sandboxed: bool) -> None:
+    """Refuse to grade (SandboxUnavailable, saying why) when no sandbox can be made here,
+    unless the person grading chose to grade without one."""
+    if sandboxed:
+        from gradeschool.grading.sandbox import make
+
+        make()
 
 
 def grade_one(path: Path, out: Path, selectors: list[str] = (), label: str | None = None,
-              limits: Limits | None = None, hide: list[Path] = ()) -> dict:
+              limits: Limits | None = None, hide: list[Path] = (), sandboxed: bool = True) -> dict:
     """Grade one submission (folder of topic modules, notebook, or folder of notebooks)
-    into `out`; always returns (and writes) a signed report."""
+    into `out`; always returns (and writes) a signed report. Raises SandboxUnavailable,
+    before anything else, when `sandboxed` and no sandbox can be made here."""
+    check_sandbox(sandboxed)
     limits = limits or Limits()
     selectors = list(selectors)
-    path = Path(path).resolve()
+    path = Path(os.path.abspath(path))  # not resolved: a submission that is a link is refused
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     label = label or path.stem
@@ -105,21 +107,22 @@ def grade_one(path: Path, out: Path, selectors: list[str] = (), label: str | Non
     for name in ("report.json", "results.json", "grades.csv"):
         (out / name).unlink(missing_ok=True)
     extra = {"selection": sorted(selectors)}
-    if not path.exists():
+    if not os.path.lexists(path):
         report = outputs.failed_report(exercises, label, "error", f"{path} does not exist", extra)
         return outputs.write_outputs(report, out)
-    dig = digest(path)
-    extra["submission_digest"] = dig
     workdir = Path(tempfile.mkdtemp(prefix="gradeschool-sub-"))
     try:
         try:
-            sub = prepare(path, workdir)
+            taken = intake.take(path, topic_files(), workdir)
+            dig = extra["submission_digest"] = taken.digest
+            sub = prepare(taken, workdir)
         except Exception as err:  # noqa: BLE001 - an unreadable submission still gets a report
             report = outputs.failed_report(exercises, label, "error",
                                            f"the submission could not be read: {err}", extra)
             return outputs.write_outputs(report, out)
         hidden = [kit_root(), out, path if path.is_dir() else path.parent, *map(Path, hide)]
-        cmd = _judge_command(sub, out, label, selectors, limits, hidden, dig)
+        cmd = _judge_command(sub, out, label, selectors, limits, hidden, dig,
+                             {} if taken.notebooks else taken.refused, sandboxed)
         with open(out / "judge.log", "wb") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                     start_new_session=True, cwd=workdir)
@@ -158,10 +161,11 @@ def list_submissions(folder: Path) -> list[Path]:
 
 
 def grade_all(folder: Path, out: Path, jobs: int = 2, selectors: list[str] = (),
-              limits: Limits | None = None, echo=print) -> list[Graded]:
+              limits: Limits | None = None, echo=print, sandboxed: bool = True) -> list[Graded]:
     """Grade every submission of `folder` (sub-folders or notebooks) in parallel, each in its
     own judge process; resume: a submission whose signed report matches its files and the
     selection is not graded again. Writes gradebook.csv and pass_rates.csv into `out`."""
+    check_sandbox(sandboxed)
     folder, out = Path(folder).resolve(), Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     signing.load_key()
@@ -177,7 +181,7 @@ def grade_all(folder: Path, out: Path, jobs: int = 2, selectors: list[str] = (),
             return Graded(name, old, 0.0, skipped=True)
         try:
             report = grade_one(path, target, selectors, label=name, limits=limits,
-                               hide=[folder, out])
+                               hide=[folder, out], sandboxed=sandboxed)
         except Exception as err:  # noqa: BLE001 - one submission never stops the others
             exercises = load_catalogue().resolve(list(selectors))
             report = outputs.write_outputs(outputs.failed_report(

@@ -7,6 +7,7 @@ import json
 import math
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,11 +46,36 @@ EXPECTED = {
     "prints_points": {"failed"},
     "fake_array": {"failed"},
     "kill_judge": {"error"},
+    # links the intake refuses (made in the class folder by `judged`, with absolute targets)
+    "symlink_solution": {"error"},
+    "symlink_key": {"error", "failed"},  # its losses.py is refused; neuron.py finds no key
+    "symlink_classmate": {"error"},
+    # stopped by the sandbox (tests/test_sandbox.py shows each directly, with hints)
+    "undo_guards": {"error", "failed"},
+    "kill_others": {"error", "failed"},
+    "read_judge_environ": {"error", "failed"},
+    "read_classmates_tmp": {"failed"},
+    "daemon_fork": {"failed", "error"},
+    "fork_bomb": {"failed", "error", "timeout"},
+    "write_venv": {"failed"},
+    "big_file": {"failed", "error"},
 }
 
 
+# files that git cannot hold (tests/test_intake.py makes and tests them)
+TESTED_ELSEWHERE = {"fifo_module", "device_module", "huge_module", "hardlink_module"}
+
+
 def test_every_adversarial_submission_is_listed():
-    assert sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir()) == sorted(EXPECTED)
+    assert sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir()) == sorted({*EXPECTED, *TESTED_ELSEWHERE})
+
+
+def _links() -> dict[str, tuple[str, Path]]:
+    """The link of each link attack and what it points at, as an absolute path (the class
+    folder is elsewhere); alice is an honest classmate, graded beside them."""
+    return {"symlink_solution": ("neuron.py", solutions_dir() / "neuron.py"),
+            "symlink_key": ("losses.py", signing.key_path()),
+            "symlink_classmate": ("neuron.py", Path("../alice/neuron.py"))}
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +85,15 @@ def judged(tmp_path_factory):
     solutions twice (determinism) and the untouched exercises."""
     signing.load_key()
     subs = tmp_path_factory.mktemp("class")
+    links = _links()
     for name in EXPECTED:
-        shutil.copytree(SUBMISSIONS / name, subs / name)
+        shutil.copytree(SUBMISSIONS / name, subs / name, symlinks=True)
+        if name in links:
+            link, target = links[name]
+            (subs / name / link).unlink()
+            (subs / name / link).symlink_to(target)
+    (subs / "alice").mkdir()
+    shutil.copy(solutions_dir() / "neuron.py", subs / "alice" / "neuron.py")
     with open(subs / "read_solutions" / "neuron.py", "a") as f:
         f.write(f"\nKIT = {str(kit_root())!r}\n")  # the strongest hint a student could have
     out = tmp_path_factory.mktemp("graded")
@@ -89,6 +122,19 @@ def judged(tmp_path_factory):
 @pytest.fixture(scope="module")
 def adversarial(judged):
     return judged["adversarial"]
+
+
+def test_links_are_refused_unread_and_the_honest_classmate_keeps_full_marks(adversarial):
+    _, out, graded = adversarial
+    key = signing.load_key().decode()
+    for name in ("symlink_solution", "symlink_classmate"):
+        messages = [t["message"] for e in graded[name].report["exercises"] for t in e["tests"]]
+        assert any("neuron.py is a symbolic link" in m for m in messages), messages
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert key not in path.read_text(errors="replace"), f"the signing key leaked into {path}"
+    alice = graded["alice"].report["totals"]
+    assert alice["points"] == alice["max_points"] == MAX_POINTS
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -133,10 +179,36 @@ def test_a_kit_holding_the_virtual_environment_is_hidden_around_it(tmp_path):
 def test_isolation_hid_the_kit(adversarial):
     _, out, _ = adversarial
     report = json.loads((out / "read_solutions" / "report.json").read_text())
-    if "private mounts" not in report["environment"]["sandbox"]:
-        pytest.skip("no private mount namespace here: the kit cannot be hidden from the worker")
+    assert report["environment"]["sandbox"].startswith("bubblewrap ")
     messages = " ".join(t["message"] for e in report["exercises"] for t in e["tests"])
     assert "no solutions found" in messages
+
+
+def test_nothing_of_the_sandbox_attacks_is_left_behind(adversarial):
+    """No daemon of the class still runs, no .pth reached the venv, nothing was written to /etc."""
+    import sys
+
+    assert not (Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" /
+                "site-packages" / "pwned.pth").exists()
+    assert not Path("/etc/pwned").exists()
+    leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) == 65534
+                 and "gradeschool-worker" in _cmdline(p)]
+    assert leftovers == []
+
+
+def _uid(proc: Path) -> int | None:
+    try:
+        return int(next(line for line in (proc / "status").read_text().splitlines()
+                        if line.startswith("Uid:")).split()[1])
+    except (OSError, StopIteration):
+        return None
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def test_rerunning_grade_all_resumes(adversarial):
@@ -144,11 +216,13 @@ def test_rerunning_grade_all_resumes(adversarial):
     again = grade_all(subs, out, jobs=2, selectors=SELECTION, limits=FAST, echo=lambda s: None)
     assert all(g.skipped for g in again)
     book = list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text())))
-    assert [r["student_id"] for r in book] == sorted(EXPECTED)
+    assert [r["student_id"] for r in book] == sorted([*EXPECTED, "alice"])
     assert list(book[0]) == outputs.NBGRADER_COLUMNS
     rates = list(csv.DictReader(io.StringIO((out / "pass_rates.csv").read_text())))
     correctness = [r for r in rates if "test_speed" not in r["test"]]
-    assert correctness and all(float(r["pass_rate"]) == 0.0 for r in correctness)
+    # alice alone passes: no correctness test passed for more than one submission
+    assert correctness and all(int(r["passed"]) <= 1 for r in correctness)
+    assert any(int(r["passed"]) == 1 for r in correctness)
 
 
 @pytest.fixture(scope="module")

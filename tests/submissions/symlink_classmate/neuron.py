@@ -1,0 +1,1 @@
+../alice/neuron.py
