@@ -6,7 +6,8 @@ package (`graders/gradeschool/`). `GRADESCHOOL_ROOT` points elsewhere (a release
 student's repository).
 
 The kit's file-name conventions are stated here once: a topic's public tests are
-`tests/topics/test_<topic>.py`, its mutants `tests/mutants/<topic>.py`, its catalogue entry
+`tests/topics/test_<topic>.py`, its hidden tests (never released, run by the grader and the
+instructor's nbgrader run) `tests/hidden/test_<topic>.py`, its mutants `tests/mutants/<topic>.py`, its catalogue entry
 `core/catalogue/<topic>.toml` and its strategies `testing/strategies/<topic>.py`."""
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ def topic_tests_dir() -> Path:
 
 def topic_test_file(topic: str) -> Path:
     return topic_tests_dir() / f"test_{topic}.py"
+
+
+def hidden_tests_dir() -> Path:
+    """The hidden tests, one file per topic: never released, never run by `check`."""
+    return tests_dir() / "hidden"
+
+
+def hidden_test_file(topic: str) -> Path:
+    return hidden_tests_dir() / f"test_{topic}.py"
 
 
 def mutants_dir() -> Path:

@@ -66,9 +66,9 @@ def prepare(path: Path, workdir: Path) -> Path:
     files = submission_files(path)
     if files and files[0].suffix == ".ipynb":
         try:
-            from gradeschool.build.nbgrader import notebook_to_modules
+            from gradeschool.build.notebooks.convert import notebook_to_modules
         except ImportError as err:
-            raise SubmissionError("grading notebooks needs gradeschool.build.nbgrader."
+            raise SubmissionError("grading notebooks needs gradeschool.build.notebooks.convert."
                                   f"notebook_to_modules, which is not available ({err})") from None
         converted = Path(notebook_to_modules(files, workdir / "converted"))
         files = [converted / m for m in topic_files() if (converted / m).is_file()]

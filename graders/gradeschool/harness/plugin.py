@@ -10,6 +10,11 @@
   test code runs; every test's outcome is collected for tables, reports and points.
 - `--mutants` also runs each exercise's tests against its mutants (tests/mutants/) and
   tests/kit/harness/test_mutants.py then asserts that every mutant was caught.
+- Tests marked `hidden` (tests/hidden/) that are Hypothesis tests run with the course's
+  seed (`--course-seed`, default 0) instead of the derandomized examples, and weigh
+  `results.HIDDEN_SHARE` of their exercise's points.
+- `--test-timeout` is the kit's own per-test deadline; once a test of an exercise times
+  out, the rest of that exercise fails at once ("timeout") instead of hanging again.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from gradeschool.core.implementation import Implementation, ImplementationError 
 from gradeschool.core.local import LocalImplementation, learner_frame  # noqa: E402
 from gradeschool.core.paths import exercises_dir, solutions_dir  # noqa: E402
 from gradeschool.harness.deadline import DeadlineExceeded, deadline  # noqa: E402
+from gradeschool.harness.presets import DEFAULT_COURSE_SEED  # noqa: E402
 
 IMPL_ENV = "GRADESCHOOL_IMPL"
 MAIN = "main"
@@ -62,6 +68,7 @@ class State:
     impl_spec: str | None
     mutants: bool
     results: dict[str, R.TestResult] = field(default_factory=dict)
+    timed_out: dict[str, str] = field(default_factory=dict)  # exercise -> the test that timed out
     kills: dict[str, list[str]] = field(default_factory=dict)
     ran: dict[str, int] = field(default_factory=dict)
     _impls: dict[str, Implementation] = field(default_factory=dict)
@@ -119,6 +126,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="seconds an exercise test may take before it counts as a timeout (0: none)")
     g.addoption("--exercise", action="append", default=[],
                 help="run only the tests of this exercise (repeatable); drops the kit's own tests")
+    g.addoption("--course-seed", type=int, default=None,
+                help="Hypothesis seed of the hidden property tests (default 0); a course sets its own")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -227,6 +236,18 @@ def pytest_collection_modifyitems(session, config: pytest.Config, items: list[py
             verdicts.append(item)
     if verdicts:
         items[:] = [i for i in items if i not in verdicts] + verdicts
+    _seed_hidden_property_tests(items, config.getoption("--course-seed"))
+
+
+def _seed_hidden_property_tests(items: list[pytest.Item], course_seed: int | None) -> None:
+    """A hidden Hypothesis test draws its examples from the course's seed, not from the
+    derandomized sequence the public tests use (a learner cannot tune code to them)."""
+    from hypothesis import seed
+
+    for item in items:
+        function = getattr(item, "function", None)
+        if item.get_closest_marker("hidden") and getattr(function, "is_hypothesis_test", False):
+            seed(DEFAULT_COURSE_SEED if course_seed is None else course_seed)(function)
 
 
 # ---------------------------------------------------------------- fixtures
@@ -256,6 +277,10 @@ def _gradeschool_gate(request: pytest.FixtureRequest) -> None:
     mutant = _mutant_param(request.node)
     if mutant and state(request.config).kills.get(mutant):
         pytest.skip("mutant already caught by an earlier test")
+    earlier = state(request.config).timed_out.get(exercise) if mutant is None else None
+    if earlier is not None:
+        raise GateFailure(R.TIMEOUT, f"not run: {earlier} did not finish in time, so the rest of "
+                                     f"{exercise} is not run either (an endless loop?)")
     impl = request.getfixturevalue("impl")
     found = impl.state(load_catalogue().exercise(exercise))
     if found.status == "not started":
@@ -354,6 +379,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         marker = item.get_closest_marker("exercise")
         bench = item.funcargs.get("benchmark") if hasattr(item, "funcargs") else None
         ratio = getattr(bench, "extra_info", {}).get("ratio") if bench is not None else None
+        if outcome == R.TIMEOUT and not isinstance(_first_exception(call.excinfo.value) if call.excinfo
+                                                   else None, GateFailure):
+            state(item.config).timed_out.setdefault(exercise, item.name)
         state(item.config).results[item.nodeid] = R.TestResult(
             nodeid=item.nodeid,
             exercise=exercise,
@@ -369,9 +397,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    st = state(session.config)
+    st.results = {r.nodeid: r for r in R.with_hidden_share(list(st.results.values()))}
     path = session.config.getoption("--results-json")
     if path:
-        R.save(list(state(session.config).results.values()), Path(path))
+        R.save(list(st.results.values()), Path(path))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
