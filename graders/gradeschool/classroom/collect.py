@@ -7,7 +7,9 @@ course's own, pinned copy of the kit: the student's copy of the grader, its test
 its workflow play no part, so an edited oracle or a forged report changes nothing. The
 report (signed with the course key) goes to `OUT/<pseudonym>/report.json`, with
 `source.json` saying which commit was graded. A repository that cannot be fetched gets
-no report this time (the participant keeps their earlier best) and a warning."""
+no report this time (the participant keeps their earlier best) and a warning; one whose
+exercises are unchanged since the participant's last stored report (same files, kit
+version and selection; `--db`) is not graded again."""
 
 from __future__ import annotations
 
@@ -71,10 +73,34 @@ def _submission(clone: Path) -> Path:
     return safe
 
 
+def last_graded(db: Path | None) -> dict[str, dict]:
+    """Each participant's latest stored report in the leaderboard database (none yet: {})."""
+    import sqlite3
+
+    if db is None or not Path(db).is_file():
+        return {}
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            rows = con.execute("SELECT name, report FROM submissions ORDER BY id").fetchall()
+    except sqlite3.Error:
+        return {}  # an unreadable database: grade everyone
+    return {name: json.loads(report) for name, report in rows}
+
+
+def _unchanged(previous: dict | None, digest: str, selectors: list[str]) -> bool:
+    from gradeschool.grading.outputs import kit_version
+
+    return previous is not None and previous.get("submission_digest") == digest \
+        and previous.get("kit_version") == kit_version() and previous.get("selection") == sorted(selectors)
+
+
 def collect(participants: list[Participant], out: Path, selectors: list[str] = (),
-            url_template: str | None = None, jobs: int = 2, limits=None, echo=print) -> list[Collected]:
+            url_template: str | None = None, jobs: int = 2, limits=None, db: Path | None = None,
+            echo=print) -> list[Collected]:
     """Fetch and grade each participant's repository; reports into `out/<pseudonym>/`."""
-    from gradeschool.grading.supervise import grade_one
+    from gradeschool.grading.supervise import digest, grade_one
+
+    previous = last_graded(db)
 
     url_template = url_template or os.environ.get(URL_ENV) or DEFAULT_URL
     out = Path(out).resolve()
@@ -89,8 +115,11 @@ def collect(participants: list[Participant], out: Path, selectors: list[str] = (
             echo(f"::warning::{p.name}: {err}: no new report this time")
             return Collected(p, None, None, str(err))
         target = out / p.name
-        report = grade_one(_submission(clone), target, list(selectors), label=p.name, limits=limits,
-                           hide=[work, out])
+        modules = _submission(clone)
+        if _unchanged(previous.get(p.name), digest(modules), list(selectors)):
+            echo(f"{p.name}: {p.repo}@{commit[:12]}: unchanged since its last grading")
+            return Collected(p, commit, None, "unchanged")
+        report = grade_one(modules, target, list(selectors), label=p.name, limits=limits, hide=[work, out])
         (target / "source.json").write_text(json.dumps(
             {"repository": p.repo, "commit": commit,
              "fetched": datetime.now(UTC).isoformat(timespec="seconds")}, indent=1) + "\n", encoding="utf-8")

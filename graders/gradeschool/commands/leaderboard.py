@@ -56,6 +56,9 @@ def register(sub) -> None:
     collect.add_argument("--topic", action="append", default=[], metavar="T",
                          help="grade only this topic or exercise (repeatable; default everything)")
     collect.add_argument("--jobs", "-j", type=int, default=2, help="repositories graded at once")
+    collect.add_argument("--db", type=Path, default=None, metavar="PATH",
+                         help="the leaderboard database: a repository unchanged since its last stored "
+                              "report is not graded again")
     collect.set_defaults(func=run_collect)
 
     publish = lb_sub.add_parser("publish", help="(course workflow) store the collected reports and write the page "
@@ -147,7 +150,7 @@ def run_collect(args) -> int:
         print(f"gradeschool leaderboard collect: {err.args[0] if err.args else err}", file=sys.stderr)
         return 2
     print(f"shard {index}/{count}: {len(mine)} repositories")
-    collect(mine, args.out, args.topic, jobs=args.jobs)
+    collect(mine, args.out, args.topic, jobs=args.jobs, db=args.db)
     return 0
 
 
