@@ -7,7 +7,8 @@ student's repository).
 
 The kit's file-name conventions are stated here once: a topic's public tests are
 `tests/topics/test_<topic>.py`, its hidden tests (never released, run by the grader and the
-instructor's nbgrader run) `tests/hidden/test_<topic>.py`, its mutants `tests/mutants/<topic>.py`, its catalogue entry
+instructor's nbgrader run) `tests/hidden/test_<topic>_hidden.py` (a name of its own:
+pytest imports test files by their base name), its mutants `tests/mutants/<topic>.py`, its catalogue entry
 `core/catalogue/<topic>.toml` and its strategies `testing/strategies/<topic>.py`."""
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def hidden_tests_dir() -> Path:
 
 
 def hidden_test_file(topic: str) -> Path:
-    return hidden_tests_dir() / f"test_{topic}.py"
+    return hidden_tests_dir() / f"test_{topic}_hidden.py"
 
 
 def mutants_dir() -> Path:
