@@ -376,24 +376,42 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         outcome, message = classify(item, call, report)
         if report.failed and _is_learner_facing(call):
             report.longrepr = f"{exercise}: {outcome}\n{message}"
-        marker = item.get_closest_marker("exercise")
         bench = item.funcargs.get("benchmark") if hasattr(item, "funcargs") else None
         ratio = getattr(bench, "extra_info", {}).get("ratio") if bench is not None else None
         if outcome == R.TIMEOUT and not isinstance(_first_exception(call.excinfo.value) if call.excinfo
                                                    else None, GateFailure):
             state(item.config).timed_out.setdefault(exercise, item.name)
-        state(item.config).results[item.nodeid] = R.TestResult(
-            nodeid=item.nodeid,
-            exercise=exercise,
-            topic=load_catalogue().exercise(exercise).topic,
-            weight=float(marker.kwargs.get("weight", 1)),
-            outcome=outcome,
-            message=message,
-            duration=round(report.duration, 4),
-            hidden=item.get_closest_marker("hidden") is not None,
-            speed_ratio=ratio,
-        )
+        _record(item, exercise, outcome, message, report.duration, ratio)
     return report
+
+
+def _record(item: pytest.Item, exercise: str, outcome: str, message: str, duration: float = 0.0,
+            ratio: float | None = None) -> None:
+    marker = item.get_closest_marker("exercise")
+    state(item.config).results[item.nodeid] = R.TestResult(
+        nodeid=item.nodeid,
+        exercise=exercise,
+        topic=load_catalogue().exercise(exercise).topic,
+        weight=float(marker.kwargs.get("weight", 1)),
+        outcome=outcome,
+        message=message,
+        duration=round(duration, 4),
+        hidden=item.get_closest_marker("hidden") is not None,
+        speed_ratio=ratio,
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    """An interrupt (Ctrl-C, or nbgrader interrupting a cell that ran out of time) ends the
+    run; the test it stopped is a timeout, not a test that never ran."""
+    try:
+        return (yield)
+    except KeyboardInterrupt:
+        exercise = _exercise_of(item)
+        if exercise is not None and _mutant_param(item) is None:
+            _record(item, exercise, R.TIMEOUT, "interrupted before it finished (an endless loop, or far too slow?)")
+        raise
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
