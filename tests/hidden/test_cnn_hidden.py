@@ -3,6 +3,8 @@ grader and the instructor's nbgrader run collect them. Property runs draw their 
 from the course's seed (`--course-seed`); edge cases are fixed. In each exercise they
 cover they weigh `results.HIDDEN_SHARE` of its points."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 import torch
@@ -10,25 +12,30 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gradeschool.core.paths import topic_test_file
 from gradeschool.testing import check_forward, check_layer
 from gradeschool.testing.strategies import cnn as ts
 
 pytestmark = pytest.mark.hidden
-DOUT_SIZE = 4.0  # check_layer's upstream gradient is standard normal
+
+
+def public_property(name: str):
+    """A public test's own body (the property, without its examples), to run here on the
+    course's examples: one statement of the property, two sets of examples."""
+    spec = importlib.util.spec_from_file_location("_public_test_cnn", topic_test_file("cnn"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name).hypothesis.inner_test
+
+
+CONV2D = public_property("test_conv2d_matches_torch")
 
 
 @pytest.mark.exercise("conv2d")
 @settings(max_examples=10)
 @given(case=ts.conv2d_problems(max_side=12))
 def test_conv2d_on_the_course_examples(impl, device, case):
-    x, w, b, stride, padding = case
-    (n, c, h, width), (f, _, hh, ww) = x.shape, w.shape
-    positions = ((h + 2 * padding - hh) // stride + 1) * ((width + 2 * padding - ww) // stride + 1)
-    ax, aw = float(np.abs(x).max(initial=1)), float(np.abs(w).max(initial=1))
-    check_layer(impl.conv2d_forward, impl.conv2d_backward, F.conv2d, x, w, b, grad_wrt=[0, 1, 2],
-                argnames=["x", "w", "b"], kwargs={"stride": stride, "padding": padding}, device=device,
-                scale=max(ax * aw, DOUT_SIZE * ax, DOUT_SIZE * aw),
-                terms=max(c * hh * ww, f * hh * ww, n * positions))
+    CONV2D(impl, device, case)
 
 
 @pytest.mark.exercise("conv2d")
@@ -42,24 +49,21 @@ def test_conv2d_whose_stride_skips_the_last_pixels(impl, device, dtype):
                 argnames=["x", "w", "b"], kwargs={"stride": 3, "padding": 0}, device=device, scale=16.0, terms=18)
 
 
+MAXPOOL2D, AVGPOOL2D = (public_property(f"test_{n}_matches_torch") for n in ("maxpool2d", "avgpool2d"))
+
+
 @pytest.mark.exercise("maxpool2d")
 @settings(max_examples=10)
 @given(case=ts.pool2d_problems(distinct=True, max_side=12))
 def test_maxpool2d_on_the_course_examples(impl, device, case):
-    x, k, stride, padding = case
-    check_layer(impl.maxpool2d_forward, impl.maxpool2d_backward, F.max_pool2d, x, grad_wrt=[0],
-                argnames=["x"], kwargs={"kernel_size": k, "stride": stride, "padding": padding}, device=device)
+    MAXPOOL2D(impl, device, case)
 
 
 @pytest.mark.exercise("avgpool2d")
 @settings(max_examples=10)
 @given(case=ts.pool2d_problems(max_side=12), count_include_pad=st.booleans())
 def test_avgpool2d_on_the_course_examples(impl, device, case, count_include_pad):
-    x, k, stride, padding = case
-    check_layer(impl.avgpool2d_forward, impl.avgpool2d_backward, F.avg_pool2d, x, grad_wrt=[0],
-                argnames=["x"], device=device, scale=float(np.abs(x).max(initial=1)) * DOUT_SIZE,
-                terms=k * k, kwargs={"kernel_size": k, "stride": stride, "padding": padding,
-                                     "count_include_pad": count_include_pad})
+    AVGPOOL2D(impl, device, case, count_include_pad)
 
 
 @pytest.mark.exercise("pad2d")

@@ -36,17 +36,12 @@ def test_optimizer_trajectory_on_the_course_examples(impl, device, name, data):
 
 
 def torch_rates(name, base_lr, settings_, epochs):
-    p = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=base_lr)
+    """torch's rates of epochs 0..epochs (its scheduler stepped once per epoch)."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # "scheduler.step() before optimizer.step()": no training here
         schedule = getattr(torch.optim.lr_scheduler, name)(opt, **settings_)
-        rates = [opt.param_groups[0]["lr"]]
-        for _ in range(epochs):
-            opt.step()
-            schedule.step()
-            rates.append(opt.param_groups[0]["lr"])
-    return rates
+        return [base_lr] + [(schedule.step(), schedule.get_last_lr()[0])[1] for _ in range(epochs)]
 
 
 @pytest.mark.parametrize("name, settings_, epochs", [
