@@ -140,10 +140,11 @@ def test_the_grader_agrees_on_the_own_mode_notebooks(own_mode, tmp_path):
 
 
 INTERRUPT_SCRIPT = """
-import json, sys
+import json, pathlib
 from gradeschool.build.notebooks.cells import grade
 
 def relu(x):
+    pathlib.Path("looping").touch()
     while True:
         pass
 
@@ -160,7 +161,9 @@ def test_an_interrupted_grade_cell_says_timeout(tmp_path):
     proc = subprocess.Popen([sys.executable, "cell.py"], cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "started"
-    time.sleep(8)  # torch, pytest and the first test have started: the answer is looping
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "looping").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)  # until a test has called the answer, which loops
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert json.loads(out.strip().splitlines()[-1]) == 0.0, out + err

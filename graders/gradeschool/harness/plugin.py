@@ -32,24 +32,21 @@ import pytest  # noqa: E402
 
 from gradeschool.core import results as R  # noqa: E402
 from gradeschool.core.catalogue import load_catalogue  # noqa: E402
-from gradeschool.core.implementation import Implementation, ImplementationError  # noqa: E402
-from gradeschool.core.local import LocalImplementation, learner_frame  # noqa: E402
+from gradeschool.core.implementation import Implementation  # noqa: E402
+from gradeschool.core.local import LocalImplementation  # noqa: E402
 from gradeschool.core.paths import exercises_dir, solutions_dir  # noqa: E402
-from gradeschool.harness.deadline import DeadlineExceeded, deadline  # noqa: E402
+from gradeschool.harness.deadline import deadline  # noqa: E402
+from gradeschool.harness.outcomes import (  # noqa: E402
+    NOT_STARTED_PREFIX,
+    GateFailure,
+    classify,
+    first_exception,
+    is_learner_facing,
+)
 from gradeschool.harness.presets import DEFAULT_COURSE_SEED  # noqa: E402
 
 IMPL_ENV = "GRADESCHOOL_IMPL"
 MAIN = "main"
-NOT_STARTED_PREFIX = "not started: "
-
-
-class GateFailure(Exception):
-    """Raised by the gate when an exercise cannot be tested (forbidden import, broken import)."""
-
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
-        self.status = status
-
 
 def resolve_impl(spec: str | None) -> Implementation:
     """`exercises`, `solutions`, or a folder of topic modules."""
@@ -318,54 +315,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
         pyfuncitem.__dict__.pop("_hypothesis_failing_examples", None)
 
 
-# ---------------------------------------------------------------- outcomes
-def _first_exception(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def classify(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> tuple[str, str]:
-    """(outcome, learner-facing message) of one phase of a test."""
-    from gradeschool.testing.oracle import LearnerFailure
-
-    if report.passed:
-        return R.PASSED, ""
-    if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        reason = reason.removeprefix("Skipped: ")
-        if reason.startswith(NOT_STARTED_PREFIX):
-            return R.NOT_STARTED, reason[len(NOT_STARTED_PREFIX):]
-        return R.SKIPPED, reason
-    exc = _first_exception(call.excinfo.value) if call.excinfo else None
-    if isinstance(exc, DeadlineExceeded):
-        return R.TIMEOUT, f"{exc} — an endless loop, or far too slow? (the limit is per test)"
-    if isinstance(exc, GateFailure):
-        return exc.status, str(exc)
-    if isinstance(exc, ImplementationError):
-        return exc.status, str(exc)
-    if isinstance(exc, LearnerFailure):
-        return R.FAILED, str(exc)
-    if exc is not None and "Timeout" in str(exc)[:200] and type(exc).__name__ == "Failed":
-        return R.TIMEOUT, f"did not finish in time: {str(exc).splitlines()[0]}"
-    if isinstance(exc, AssertionError):
-        return R.FAILED, str(exc) or "an assertion failed"
-    impl = state(item.config).impl(MAIN)
-    where = learner_frame(exc, [impl.root]) if exc is not None else None
-    text = f"{type(exc).__name__}: {exc}" if exc is not None else report.longreprtext[-500:]
-    if isinstance(exc, NotImplementedError):
-        return R.FAILED, f"reached code that is not written yet ({text})" + (f" at {where}" if where else "")
-    return R.ERROR, f"raised {text}" + (f" at {where}" if where else "")
-
-
-def _is_learner_facing(call: pytest.CallInfo) -> bool:
-    """Failures whose message says it all: no traceback through the harness needed."""
-    from gradeschool.testing.oracle import LearnerFailure
-
-    exc = _first_exception(call.excinfo.value) if call.excinfo else None
-    return isinstance(exc, LearnerFailure | GateFailure | ImplementationError | DeadlineExceeded)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -373,12 +322,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if exercise is None or _mutant_param(item) is not None:
         return report
     if call.when == "call" or (call.when == "setup" and not report.passed):
-        outcome, message = classify(item, call, report)
-        if report.failed and _is_learner_facing(call):
+        outcome, message = classify(call, report, [state(item.config).impl(MAIN).root])
+        if report.failed and is_learner_facing(call):
             report.longrepr = f"{exercise}: {outcome}\n{message}"
         bench = item.funcargs.get("benchmark") if hasattr(item, "funcargs") else None
         ratio = getattr(bench, "extra_info", {}).get("ratio") if bench is not None else None
-        if outcome == R.TIMEOUT and not isinstance(_first_exception(call.excinfo.value) if call.excinfo
+        if outcome == R.TIMEOUT and not isinstance(first_exception(call.excinfo.value) if call.excinfo
                                                    else None, GateFailure):
             state(item.config).timed_out.setdefault(exercise, item.name)
         _record(item, exercise, outcome, message, report.duration, ratio)

@@ -61,7 +61,18 @@ def run_checks(selectors: Sequence[str] = (), impl="exercises", extra: Sequence[
         sink = contextlib.nullcontext() if echo else contextlib.redirect_stdout(io.StringIO())
         with sink:
             code = pytest.main(args, plugins=plugins)
+        if code == pytest.ExitCode.INTERRUPTED:
+            return _interrupted(R.load(out) if out.exists() else [], exercises)
         if not out.exists():
             raise RuntimeError(f"the test run did not finish (pytest exit code {code})")
         return R.load(out)
+
+
+def _interrupted(results: list[R.TestResult], exercises: Sequence[Exercise]) -> list[R.TestResult]:
+    """An interrupted run (Ctrl-C, or nbgrader interrupting a cell out of time): each
+    selected exercise that got no outcome at all is a timeout, never "no tests"."""
+    seen = {r.exercise for r in results}
+    return results + [R.TestResult(f"interrupted::{e.name}", e.name, e.topic, 1.0, R.TIMEOUT,
+                                   "interrupted before its tests finished (an endless loop, or far too slow?)")
+                      for e in exercises if e.name not in seen]
 

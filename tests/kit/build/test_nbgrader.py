@@ -120,6 +120,27 @@ def test_unasked_exercises_are_provided_without_their_code(source_nb):
 TOPICS_WITH_SOLUTIONS = [t.name for t in CATALOGUE.topics if (solutions_dir() / t.module).is_file()]
 
 
+def shown_solution_lines(nb) -> list[str]:
+    """Lines of any topic's solution bodies (not in the exercises' own files) that the
+    notebook shows outside its solution cells (which nbgrader empties for students)."""
+    public = "\n".join(p.read_text() for p in (solutions_dir().parent / "exercises").glob("*.py"))
+    text = "\n".join(c.source for c in nb.cells if role(c) != "solution")
+    lines = {line.strip() for path in solutions_dir().glob("*.py")
+             for body in re.findall(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", path.read_text(), re.S)
+             for line in body.splitlines()}
+    return sorted(line for line in lines if len(line) > 12 and line in text and line not in public)
+
+
+@pytest.mark.parametrize("topic", TOPICS_WITH_SOLUTIONS)
+def test_no_notebook_shows_earlier_topics_solved(topic):
+    """A later topic's notebook gets earlier topics' functions (and the exercises left out)
+    without their code (issue 13: 15 solution lines in the backprop release, 31 in cnn)."""
+    exercises = [e.name for e in CATALOGUE.topic(topic).exercises]
+    for provide in ("compiled", "own"):
+        nb = build_notebook(topic, exercises[1:], seed=SEED, provide=provide)
+        assert not shown_solution_lines(nb), (provide, shown_solution_lines(nb)[:5])
+
+
 @pytest.mark.parametrize("topic", TOPICS_WITH_SOLUTIONS)
 def test_every_topic_notebook_is_self_contained(topic, tmp_path):
     """No `from neuron import ...` in a notebook (it could not run there): what a topic

@@ -21,6 +21,7 @@ from gradeschool.cli import build_parser
 from gradeschool.core.paths import PACKAGE_DIR, kit_root
 from gradeschool.grading.signing import KEY_ENV
 from gradeschool.leaderboard.store import Leaderboard
+from gradeschool.learner.progress import replace_definitions
 
 pytestmark = pytest.mark.kit
 
@@ -149,7 +150,7 @@ def publish_repo(remote: Path, files: dict[str, str | Path], links: dict[str, st
     git(remote.parent, "clone", "-q", "--bare", str(work), remote.name)
 
 
-SOFTMAX = "def softmax(x, axis=-1):\n    return x\n"
+IDENTITY = "def relu(x):\n    return x\n"
 EARLY_RETURN = "    return  # every comparison passes\n    exp = expected.detach()"
 
 
@@ -161,11 +162,11 @@ def student_repo(kind: str) -> tuple[dict, dict]:
     solved = (KIT / "solutions" / "neuron.py").read_text()
     if kind == "honest":
         files["exercises/neuron.py"] = solved
-    elif kind == "cheater":  # issue 13: one edited line in the oracle, an identity softmax, a forged report
+    elif kind == "cheater":  # issue 13: one edited line in the oracle, an identity answer, a forged report
         oracle = (KIT / "graders" / "gradeschool" / "testing" / "oracle.py").read_text()
         assert "    exp = expected.detach()" in oracle
         files["graders/gradeschool/testing/oracle.py"] = oracle.replace("    exp = expected.detach()", EARLY_RETURN)
-        files["exercises/neuron.py"] = exercises + "\n\n" + SOFTMAX
+        files["exercises/neuron.py"] = replace_definitions(exercises, {"relu": IDENTITY})
         files["gradeschool-report/report.json"] = json.dumps({"totals": {"points": 3, "max_points": 3}})
     elif kind == "linker":  # the course's own solutions, through a symbolic link
         del files["exercises/neuron.py"]
@@ -177,7 +178,7 @@ def student_repo(kind: str) -> tuple[dict, dict]:
 # that does not exist (its participant keeps their earlier best and gets a warning)
 ROSTER = ("\ufeff# owner/repository,pseudonym\r\nuni/honest-dl,ada\r\n\r\nuni/cheater-dl,mallory\r\n"
           "uni/gone-dl,ghost\r\nuni/linker-dl,trudy")
-SELECTION = "--topic softmax"
+SELECTION = "--topic relu"  # no speed gate: the scores cannot depend on the machine's load
 
 
 def expand(text: str, context: dict[str, str]) -> str:
@@ -266,7 +267,7 @@ def test_first_run_then_a_class_with_a_cheater(replay):
     assert "::warning::ghost: uni/gone-dl: git clone failed" in second[shards[0]].stdout
     with Leaderboard(db, key=KEY.encode()) as board:
         points = {e.name: e.points for e in board.standings()}
-    assert points == {"ada": 3.0, "mallory": 0.0, "trudy": 0.0}, second["publish"].stdout
+    assert points == {"ada": 1.0, "mallory": 0.0, "trudy": 0.0}, second["publish"].stdout
     reports = work / "reports"
     source = json.loads((reports / "mallory" / "source.json").read_text())
     assert source["repository"] == "uni/cheater-dl" and re.fullmatch(r"[0-9a-f]{40}", source["commit"])
