@@ -1,15 +1,22 @@
 """`gradeschool release OUTDIR`: the student-facing copy of the kit.
 
 Copied: exercises/, the public exercise tests (tests/topics/test_<topic>.py of the catalogue's
-topics), datasets/, the `graders/` package, docs/, pyproject.toml, constraints*.txt,
-README.md, conftest.py. Left out: solutions/, tests/mutants/, the kit's own tests, caches,
-and every hidden test: a test function or class decorated with `@pytest.mark.hidden` is cut
-out of its file, and a file with `pytestmark = pytest.mark.hidden` (or a list holding it)
-is not copied at all."""
+topics), datasets/, the `graders/` package, docs/ (but the maintainers' guide),
+pyproject.toml, constraints*.txt, conftest.py, and a student README (`student_readme`: the
+set-up, the learner loop and the topics of the kit's README, no maintainer material, no
+link outside the release). Left out: solutions/, tests/mutants/, tests/hidden/, the kit's
+own tests, caches, and every hidden test: a test function or class decorated with
+`@pytest.mark.hidden` is cut out of its file, and a file with `pytestmark =
+pytest.mark.hidden` (or a list holding it) is not copied at all.
+
+tests/kit/build/test_release.py checks that nothing released solves an exercise: no line
+of a solution body (hints included), and no released function that behaves as an
+exercise's answer."""
 
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +24,21 @@ from pathlib import Path
 from gradeschool.core.catalogue import load_catalogue
 from gradeschool.core.paths import kit_root
 
-TOP_FILES = ("pyproject.toml", "README.md", "conftest.py", "LICENSE", ".gitignore")
+TOP_FILES = ("pyproject.toml", "conftest.py", "LICENSE", ".gitignore")
 TOP_DIRS = ("exercises", "datasets", "graders", "docs")
 SKIP_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis", ".benchmarks", ".ruff_cache",
-              ".gradeschool", "solutions", "mutants", "submissions"}
+              ".gradeschool", "solutions", "mutants", "submissions", "maintainers.md"}
+# the kit README's sections a student gets, in this order (level-2 headings)
+STUDENT_SECTIONS = ("Set up", "The learner loop", "Topics")
+STUDENT_INTRO = """\
+# gradeschool: your copy
+
+**Deep learning from scratch, graded.** You implement the building blocks of neural
+networks in NumPy by filling in the stub functions of `exercises/`. Every stub is checked
+by property tests (Hypothesis) against a PyTorch reference, and speed tests make sure your
+code is vectorised. Start with `exercises/neuron.py` and `gradeschool check neuron`, or
+leave `gradeschool` running beside your editor.
+"""
 
 
 class ReleaseError(Exception):
@@ -79,6 +97,43 @@ def public_test_files(root: Path) -> list[Path]:
     return keep
 
 
+def markdown_sections(text: str) -> dict[str, str]:
+    """A README's level-2 sections: heading -> body (up to the next level-2 heading)."""
+    found: dict[str, str] = {}
+    heading = None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("## "):
+            heading = line[3:].strip()
+            found[heading] = ""
+        elif heading is not None:
+            found[heading] += line
+    return found
+
+
+def _local_links_only(text: str, outdir: Path) -> str:
+    """Markdown links that lead outside the release (the web, ../) become their text."""
+    def keep(m: re.Match) -> str:
+        target = m.group(2).split("#")[0]
+        inside = target and "://" not in target and not target.startswith(("/", "mailto:")) \
+            and (outdir / target).resolve().is_relative_to(outdir.resolve())
+        return m.group(0) if inside else m.group(1)
+
+    return re.sub(r"\[([^\]]*)\]\(([^)\s]*)\)", keep, text)
+
+
+def student_readme(readme: str, outdir: Path) -> str:
+    """The student README: an introduction, then the kit README's set-up, learner loop and
+    topics (section markers dropped), with links only inside the release."""
+    sections = markdown_sections(readme)
+    parts = [STUDENT_INTRO]
+    for heading in STUDENT_SECTIONS:
+        if heading in sections:
+            body = re.sub(r"^<!-- (end )?section: [\w-]+ -->\n", "", sections[heading], flags=re.M)
+            body = "".join(line for line in body.splitlines(keepends=True) if "not in a student release" not in line)
+            parts.append(f"## {heading}\n{body.rstrip()}\n")
+    return _local_links_only("\n".join(parts), outdir)
+
+
 def _ignore(folder: str, names: list[str]) -> set[str]:
     return {n for n in names if n in SKIP_NAMES or n.endswith((".pyc", ".egg-info"))}
 
@@ -102,6 +157,9 @@ def build_release(outdir: Path, root: Path | None = None, force: bool = False) -
     for name in TOP_DIRS:
         if (root / name).is_dir():
             shutil.copytree(root / name, outdir / name, ignore=_ignore)
+    if (root / "README.md").is_file():
+        (outdir / "README.md").write_text(student_readme((root / "README.md").read_text(encoding="utf-8"), outdir),
+                                          encoding="utf-8")
     (outdir / "tests" / "topics").mkdir(parents=True)
     for path in public_test_files(root):
         text, cut = strip_hidden(path.read_text(encoding="utf-8"))

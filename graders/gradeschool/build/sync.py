@@ -11,8 +11,8 @@ from pathlib import Path
 
 from gradeschool.build.curriculum import curriculum_path, render_curriculum
 from gradeschool.core.catalogue import load_catalogue
-from gradeschool.core.scan import find_stubs
 from gradeschool.core.paths import exercises_dir, solutions_dir
+from gradeschool.core.scan import find_stubs
 
 BEGIN = re.compile(r"^(?P<indent>\s*)#+ BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*#+ END SOLUTION\s*$")

@@ -23,6 +23,11 @@ def _limits_args(p) -> None:
     p.add_argument("--no-sandbox", action="store_true",
                    help="grade even where no bubblewrap sandbox can be made (learner code can then "
                         "read and change what this user can; the report says so)")
+    p.add_argument("--course-seed", type=int, default=None, metavar="N",
+                   help="Hypothesis seed of the hidden property tests (default 0; a course sets its own)")
+    p.add_argument("--require-key", action="store_true",
+                   help="refuse to grade unless $GRADESCHOOL_KEY holds the course key (CI: a missing "
+                        "secret must fail, not sign with a key made up on the spot)")
 
 
 def register(sub) -> None:
@@ -64,13 +69,35 @@ def _check_selectors(selectors: list[str], command: str) -> bool:
     return True
 
 
+def _ready(args, command: str) -> bool:
+    """The selection is valid, the course key is there when required, and the course seed
+    is handed to the judges (gradeschool.harness.presets.judge reads it)."""
+    import os
+    import sys
+
+    from gradeschool.classroom.keys import MissingKey, require_key
+    from gradeschool.harness.presets import COURSE_SEED_ENV
+
+    if not _check_selectors(args.topic, command):
+        return False
+    if args.require_key:
+        try:
+            require_key(f"gradeschool {command}")
+        except MissingKey as err:
+            print(f"gradeschool {command}: {err}", file=sys.stderr)
+            return False
+    if args.course_seed is not None:
+        os.environ[COURSE_SEED_ENV] = str(args.course_seed)
+    return True
+
+
 def run_grade(args) -> int:
     from gradeschool.core.paths import exercises_dir, solutions_dir
     from gradeschool.grading import outputs
     from gradeschool.grading.sandbox import SandboxUnavailable
     from gradeschool.grading.supervise import grade_one
 
-    if not _check_selectors(args.topic, "grade"):
+    if not _ready(args, "grade"):
         return 2
     named = {"exercises": exercises_dir(), "solutions": solutions_dir()}
     path = named.get(args.impl, Path(args.impl))
@@ -88,7 +115,7 @@ def run_grade_all(args) -> int:
     from gradeschool.grading.sandbox import SandboxUnavailable
     from gradeschool.grading.supervise import grade_all
 
-    if not _check_selectors(args.topic, "grade-all"):
+    if not _ready(args, "grade-all"):
         return 2
     if not args.submissions.is_dir():
         print(f"gradeschool grade-all: {args.submissions} is not a folder")

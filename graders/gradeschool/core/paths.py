@@ -6,9 +6,10 @@ package (`graders/gradeschool/`). `GRADESCHOOL_ROOT` points elsewhere (a release
 student's repository).
 
 The kit's file-name conventions are stated here once: a topic's public tests are
-`tests/topics/test_<topic>.py`, its hidden tests `tests/hidden/test_<topic>_hidden.py`, its
-mutants `tests/mutants/<topic>.py`, its catalogue entry `core/catalogue/<topic>.toml` and
-its strategies `testing/strategies/<topic>.py` (gradeschool.build.scaffold.topic_files)."""
+`tests/topics/test_<topic>.py`, its hidden tests `tests/hidden/test_<topic>_hidden.py` (never
+released; a name of its own: pytest imports test files by their base name), its mutants
+`tests/mutants/<topic>.py`, its catalogue entry `core/catalogue/<topic>.toml` and its
+strategies `testing/strategies/<topic>.py` (gradeschool.build.scaffold.topic_files)."""
 
 from __future__ import annotations
 
@@ -47,9 +48,13 @@ def topic_test_file(topic: str) -> Path:
     return topic_tests_dir() / f"test_{topic}.py"
 
 
+def hidden_tests_dir() -> Path:
+    """The hidden tests, one file per topic: never released, never run by `check`."""
+    return tests_dir() / "hidden"
+
+
 def hidden_test_file(topic: str) -> Path:
-    """A topic's hidden tests (kept out of the student release and the feedback)."""
-    return tests_dir() / "hidden" / f"test_{topic}_hidden.py"
+    return hidden_tests_dir() / f"test_{topic}_hidden.py"
 
 
 def mutants_dir() -> Path:

@@ -1,15 +1,23 @@
 """Test outcomes per exercise, and the points they earn.
 
 Every test tagged `@pytest.mark.exercise(name, weight=w)` contributes `w` to its exercise;
-an exercise earns `points * passed weight / total weight` from the catalogue's points."""
+an exercise earns `points * passed weight / total weight` from the catalogue's points.
+
+Hidden tests (marked `hidden`, in tests/hidden/; run by the grader and the instructor's
+nbgrader run, never by a student's `check`) weigh HIDDEN_SHARE of their exercise's points
+whenever they take part: `with_hidden_share` rescales their weights so, whatever their
+number, and the public tests share the rest by their own weights. An exercise without
+hidden tests is scored on its public tests alone."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from gradeschool.core.catalogue import Catalogue, Exercise, load_catalogue
+
+HIDDEN_SHARE = 0.2  # of an exercise's points, when hidden tests of it take part
 
 # Outcomes of one test, from best to worst for display.
 PASSED, FAILED, NOT_STARTED, ERROR, TIMEOUT, FORBIDDEN, SKIPPED = (
@@ -76,6 +84,24 @@ def by_exercise(results: list[TestResult], catalogue: Catalogue | None = None,
         if r.exercise in groups:
             groups[r.exercise].tests.append(r)
     return list(groups.values())
+
+
+def with_hidden_share(results: list[TestResult], share: float = HIDDEN_SHARE) -> list[TestResult]:
+    """The results with the weights of hidden tests rescaled so that, in each exercise that
+    has counted public and hidden tests, the hidden ones weigh `share` of the total."""
+    public: dict[str, float] = {}
+    hidden: dict[str, float] = {}
+    for r in results:
+        if r.outcome != SKIPPED:
+            bucket = hidden if r.hidden else public
+            bucket[r.exercise] = bucket.get(r.exercise, 0.0) + r.weight
+    out = []
+    for r in results:
+        if r.hidden and public.get(r.exercise) and hidden.get(r.exercise):
+            scale = public[r.exercise] * share / (1.0 - share) / hidden[r.exercise]
+            r = replace(r, weight=r.weight * scale)
+        out.append(r)
+    return out
 
 
 def save(results: list[TestResult], path: Path) -> None:

@@ -13,9 +13,7 @@ from gradeschool.core.catalogue import load_catalogue
 from gradeschool.grading import outputs
 from gradeschool.grading.proxy import IsolatedImplementation, Limits
 from gradeschool.grading.sandbox import make as make_sandbox
-
-PYTEST_EXTRA = ("-p", "no:randomly", "--benchmark-disable", f"--hypothesis-seed={outputs.SEED}",
-                "--continue-on-collection-errors", "-W", "ignore::DeprecationWarning")
+from gradeschool.harness import presets
 
 
 def judge(submission: Path, out: Path, selectors: list[str], label: str, limits: Limits,
@@ -29,19 +27,20 @@ def judge(submission: Path, out: Path, selectors: list[str], label: str, limits:
     catalogue = load_catalogue()
     exercises = catalogue.resolve(selectors)
     start = time.monotonic()
+    preset = presets.judge()  # every test, hidden ones too, and the course seed
     impl = IsolatedImplementation(submission, label=label, catalogue=catalogue, limits=limits,
                                   hide=hide, refused=refused,
                                   sandbox=make_sandbox(limits.rlimits()) if sandboxed else None)
     try:
-        results = run_checks(selectors, impl=impl, extra=PYTEST_EXTRA)
+        results = run_checks(selectors, impl=impl, preset=preset)
         tested = {r.exercise for r in results}
         untested = {e.name: impl.state(e).status for e in exercises if e.name not in tested}
         sandbox = impl.sandbox
         info = {"worker_starts": impl.worker_starts}
     finally:
         impl.close()
-    report = outputs.build_report(results, exercises, label, sandbox=sandbox,
-                                  extra={**(extra or {}), "grading": info}, untested=untested)
+    report = outputs.build_report(results, exercises, label, sandbox=sandbox, untested=untested,
+                                  extra={**(extra or {}), "grading": info, "course_seed": preset.course_seed})
     return outputs.write_outputs(report, out, time.monotonic() - start)
 
 

@@ -59,9 +59,9 @@ def prepare(taken: intake.Intake, workdir: Path) -> Path:
     if taken.refused:
         raise SubmissionError("; ".join(taken.refused.values()))
     try:
-        from gradeschool.build.nbgrader import notebook_to_modules
+        from gradeschool.build.notebooks.convert import notebook_to_modules
     except ImportError as err:
-        raise SubmissionError("grading notebooks needs gradeschool.build.nbgrader."
+        raise SubmissionError("grading notebooks needs gradeschool.build.notebooks.convert."
                               f"notebook_to_modules, which is not available ({err})") from None
     return Path(notebook_to_modules([taken.folder / n for n in taken.files], workdir / "converted"))
 

@@ -4,10 +4,9 @@ A mutant is a solution module with one name replaced. They live in tests/mutants
 
     from gradeschool.harness.mutants import mutant
 
-    @mutant("softmax", "no_max_shift", "exp of raw logits overflows at 1e4")
-    def softmax(x, axis=-1):
-        e = np.exp(x)
-        return e / e.sum(axis=axis, keepdims=True)
+    @mutant("relu", "identity", "negative values pass through unchanged")
+    def relu(x):
+        return x.copy()
 
 `pytest --impl solutions --mutants` runs every exercise's tests against each of its
 mutants too, and tests/kit/harness/test_mutants.py asserts that every mutant failed at least one."""

@@ -10,6 +10,11 @@
   test code runs; every test's outcome is collected for tables, reports and points.
 - `--mutants` also runs each exercise's tests against its mutants (tests/mutants/) and
   tests/kit/harness/test_mutants.py then asserts that every mutant was caught.
+- Tests marked `hidden` (tests/hidden/) that are Hypothesis tests run with the course's
+  seed (`--course-seed`, default 0) instead of the derandomized examples, and weigh
+  `results.HIDDEN_SHARE` of their exercise's points.
+- `--test-timeout` is the kit's own per-test deadline; once a test of an exercise times
+  out, the rest of that exercise fails at once ("timeout") instead of hanging again.
 """
 
 from __future__ import annotations
@@ -27,23 +32,21 @@ import pytest  # noqa: E402
 
 from gradeschool.core import results as R  # noqa: E402
 from gradeschool.core.catalogue import load_catalogue  # noqa: E402
-from gradeschool.core.implementation import Implementation, ImplementationError  # noqa: E402
-from gradeschool.core.local import LocalImplementation, learner_frame  # noqa: E402
+from gradeschool.core.implementation import Implementation  # noqa: E402
+from gradeschool.core.local import LocalImplementation  # noqa: E402
 from gradeschool.core.paths import exercises_dir, solutions_dir  # noqa: E402
-from gradeschool.harness.deadline import DeadlineExceeded, deadline  # noqa: E402
+from gradeschool.harness.deadline import deadline  # noqa: E402
+from gradeschool.harness.outcomes import (  # noqa: E402
+    NOT_STARTED_PREFIX,
+    GateFailure,
+    classify,
+    first_exception,
+    is_learner_facing,
+)
+from gradeschool.harness.presets import DEFAULT_COURSE_SEED  # noqa: E402
 
 IMPL_ENV = "GRADESCHOOL_IMPL"
 MAIN = "main"
-NOT_STARTED_PREFIX = "not started: "
-
-
-class GateFailure(Exception):
-    """Raised by the gate when an exercise cannot be tested (forbidden import, broken import)."""
-
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
-        self.status = status
-
 
 def resolve_impl(spec: str | None) -> Implementation:
     """`exercises`, `solutions`, or a folder of topic modules."""
@@ -62,6 +65,7 @@ class State:
     impl_spec: str | None
     mutants: bool
     results: dict[str, R.TestResult] = field(default_factory=dict)
+    timed_out: dict[str, str] = field(default_factory=dict)  # exercise -> the test that timed out
     kills: dict[str, list[str]] = field(default_factory=dict)
     ran: dict[str, int] = field(default_factory=dict)
     _impls: dict[str, Implementation] = field(default_factory=dict)
@@ -119,6 +123,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="seconds an exercise test may take before it counts as a timeout (0: none)")
     g.addoption("--exercise", action="append", default=[],
                 help="run only the tests of this exercise (repeatable); drops the kit's own tests")
+    g.addoption("--course-seed", type=int, default=None,
+                help="Hypothesis seed of the hidden property tests (default 0); a course sets its own")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -227,6 +233,18 @@ def pytest_collection_modifyitems(session, config: pytest.Config, items: list[py
             verdicts.append(item)
     if verdicts:
         items[:] = [i for i in items if i not in verdicts] + verdicts
+    _seed_hidden_property_tests(items, config.getoption("--course-seed"))
+
+
+def _seed_hidden_property_tests(items: list[pytest.Item], course_seed: int | None) -> None:
+    """A hidden Hypothesis test draws its examples from the course's seed, not from the
+    derandomized sequence the public tests use (a learner cannot tune code to them)."""
+    from hypothesis import seed
+
+    for item in items:
+        function = getattr(item, "function", None)
+        if item.get_closest_marker("hidden") and getattr(function, "is_hypothesis_test", False):
+            seed(DEFAULT_COURSE_SEED if course_seed is None else course_seed)(function)
 
 
 # ---------------------------------------------------------------- fixtures
@@ -256,6 +274,10 @@ def _gradeschool_gate(request: pytest.FixtureRequest) -> None:
     mutant = _mutant_param(request.node)
     if mutant and state(request.config).kills.get(mutant):
         pytest.skip("mutant already caught by an earlier test")
+    earlier = state(request.config).timed_out.get(exercise) if mutant is None else None
+    if earlier is not None:
+        raise GateFailure(R.TIMEOUT, f"not run: {earlier} did not finish in time, so the rest of "
+                                     f"{exercise} is not run either (an endless loop?)")
     impl = request.getfixturevalue("impl")
     found = impl.state(load_catalogue().exercise(exercise))
     if found.status == "not started":
@@ -293,54 +315,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
         pyfuncitem.__dict__.pop("_hypothesis_failing_examples", None)
 
 
-# ---------------------------------------------------------------- outcomes
-def _first_exception(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def classify(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> tuple[str, str]:
-    """(outcome, learner-facing message) of one phase of a test."""
-    from gradeschool.testing.oracle import LearnerFailure
-
-    if report.passed:
-        return R.PASSED, ""
-    if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        reason = reason.removeprefix("Skipped: ")
-        if reason.startswith(NOT_STARTED_PREFIX):
-            return R.NOT_STARTED, reason[len(NOT_STARTED_PREFIX):]
-        return R.SKIPPED, reason
-    exc = _first_exception(call.excinfo.value) if call.excinfo else None
-    if isinstance(exc, DeadlineExceeded):
-        return R.TIMEOUT, f"{exc} — an endless loop, or far too slow? (the limit is per test)"
-    if isinstance(exc, GateFailure):
-        return exc.status, str(exc)
-    if isinstance(exc, ImplementationError):
-        return exc.status, str(exc)
-    if isinstance(exc, LearnerFailure):
-        return R.FAILED, str(exc)
-    if exc is not None and "Timeout" in str(exc)[:200] and type(exc).__name__ == "Failed":
-        return R.TIMEOUT, f"did not finish in time: {str(exc).splitlines()[0]}"
-    if isinstance(exc, AssertionError):
-        return R.FAILED, str(exc) or "an assertion failed"
-    impl = state(item.config).impl(MAIN)
-    where = learner_frame(exc, [impl.root]) if exc is not None else None
-    text = f"{type(exc).__name__}: {exc}" if exc is not None else report.longreprtext[-500:]
-    if isinstance(exc, NotImplementedError):
-        return R.FAILED, f"reached code that is not written yet ({text})" + (f" at {where}" if where else "")
-    return R.ERROR, f"raised {text}" + (f" at {where}" if where else "")
-
-
-def _is_learner_facing(call: pytest.CallInfo) -> bool:
-    """Failures whose message says it all: no traceback through the harness needed."""
-    from gradeschool.testing.oracle import LearnerFailure
-
-    exc = _first_exception(call.excinfo.value) if call.excinfo else None
-    return isinstance(exc, LearnerFailure | GateFailure | ImplementationError | DeadlineExceeded)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -348,30 +322,53 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if exercise is None or _mutant_param(item) is not None:
         return report
     if call.when == "call" or (call.when == "setup" and not report.passed):
-        outcome, message = classify(item, call, report)
-        if report.failed and _is_learner_facing(call):
+        outcome, message = classify(call, report, [state(item.config).impl(MAIN).root])
+        if report.failed and is_learner_facing(call):
             report.longrepr = f"{exercise}: {outcome}\n{message}"
-        marker = item.get_closest_marker("exercise")
         bench = item.funcargs.get("benchmark") if hasattr(item, "funcargs") else None
         ratio = getattr(bench, "extra_info", {}).get("ratio") if bench is not None else None
-        state(item.config).results[item.nodeid] = R.TestResult(
-            nodeid=item.nodeid,
-            exercise=exercise,
-            topic=load_catalogue().exercise(exercise).topic,
-            weight=float(marker.kwargs.get("weight", 1)),
-            outcome=outcome,
-            message=message,
-            duration=round(report.duration, 4),
-            hidden=item.get_closest_marker("hidden") is not None,
-            speed_ratio=ratio,
-        )
+        if outcome == R.TIMEOUT and not isinstance(first_exception(call.excinfo.value) if call.excinfo
+                                                   else None, GateFailure):
+            state(item.config).timed_out.setdefault(exercise, item.name)
+        _record(item, exercise, outcome, message, report.duration, ratio)
     return report
 
 
+def _record(item: pytest.Item, exercise: str, outcome: str, message: str, duration: float = 0.0,
+            ratio: float | None = None) -> None:
+    marker = item.get_closest_marker("exercise")
+    state(item.config).results[item.nodeid] = R.TestResult(
+        nodeid=item.nodeid,
+        exercise=exercise,
+        topic=load_catalogue().exercise(exercise).topic,
+        weight=float(marker.kwargs.get("weight", 1)),
+        outcome=outcome,
+        message=message,
+        duration=round(duration, 4),
+        hidden=item.get_closest_marker("hidden") is not None,
+        speed_ratio=ratio,
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    """An interrupt (Ctrl-C, or nbgrader interrupting a cell that ran out of time) ends the
+    run; the test it stopped is a timeout, not a test that never ran."""
+    try:
+        return (yield)
+    except KeyboardInterrupt:
+        exercise = _exercise_of(item)
+        if exercise is not None and _mutant_param(item) is None:
+            _record(item, exercise, R.TIMEOUT, "interrupted before it finished (an endless loop, or far too slow?)")
+        raise
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    st = state(session.config)
+    st.results = {r.nodeid: r for r in R.with_hidden_share(list(st.results.values()))}
     path = session.config.getoption("--results-json")
     if path:
-        R.save(list(state(session.config).results.values()), Path(path))
+        R.save(list(st.results.values()), Path(path))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

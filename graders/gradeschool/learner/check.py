@@ -16,10 +16,10 @@ from gradeschool.core.catalogue import Exercise, load_catalogue
 
 def loop_args(speed: bool = True) -> list[str]:
     """Extra pytest arguments of the learner loop's runs (`speed=False` leaves out the
-    speed tests, for a quicker first look)."""
-    # pytest's unraisable-exception plugin runs gc.collect() five times per session: over a
-    # second with torch loaded, for nothing a learner reads.
-    return ["-p", "no:unraisableexception"] + ([] if speed else ["-m", "not bench"])
+    speed tests, for a quicker first look): gradeschool.harness.presets.learner."""
+    from gradeschool.harness.presets import learner
+
+    return list(learner(speed).args)
 
 
 def render_check(results, exercise: Exercise, hints_shown: int = 0) -> str:

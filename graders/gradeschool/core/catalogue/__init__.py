@@ -3,7 +3,13 @@ files beside this module.
 
 One file per topic. The catalogue is the single list that `gradeschool check`, `list`,
 `hint`, the grader and the notebooks read, so adding an exercise means a solution, a
-catalogue entry and a test tagged `@pytest.mark.exercise(name)`."""
+catalogue entry and a test tagged `@pytest.mark.exercise(name)`.
+
+An exercise's `points` are shared by its tests by weight; when hidden tests of it take
+part (the grader, the instructor's nbgrader run), they weigh 20% of the points
+(`gradeschool.core.results.HIDDEN_SHARE`) and the public tests the rest. Hints go from
+gentle to explicit, and the last one still stops short of the answer (the release test
+checks that no hint spells out a solution)."""
 
 from __future__ import annotations
 
