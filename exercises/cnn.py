@@ -37,7 +37,7 @@ def pad2d(x, pad):
         out[n, c, i + pad, j + pad] = x[n, c, i, j], and 0 in the border.
 
     Inputs:
-    - x: images, shape (N, C, H, W).
+    - x: images, shape (N, C, H, W) (N = 0 included).
     - pad: the number of zeros added on EACH side (top, bottom, left and right), an int >= 0.
 
     Returns:
@@ -86,8 +86,9 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     - x: input images, shape (N, C, H, W).
     - w: filters, shape (F, C, HH, WW).
     - b: biases, shape (F,).
-    - stride: step between two filter positions, an int >= 1 (the same along H and W).
-    - padding: zeros added on each side of H and W, an int >= 0.
+    - stride: step between two filter positions, an int >= 1 (the same along H and W;
+      default 1).
+    - padding: zeros added on each side of H and W, an int >= 0 (default 0).
 
     Returns a tuple (out, cache):
     - out: shape (N, F, H_out, W_out) with H_out = output_size(H, HH, padding, stride)
@@ -141,8 +142,10 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0):
     Inputs:
     - x: shape (N, C, H, W).
     - kernel_size: side of the square window, an int.
-    - stride: step between windows, an int; None means kernel_size (windows side by side).
-    - padding: -inf added on each side of H and W, an int <= kernel_size // 2 (as torch).
+    - stride: step between windows, an int; None (the default) means kernel_size (windows
+      side by side).
+    - padding: -inf added on each side of H and W, an int <= kernel_size // 2 (as torch;
+      default 0).
 
     Returns a tuple (out, cache):
     - out: shape (N, C, H_out, W_out), H_out = output_size(H, kernel_size, padding, stride).
@@ -190,9 +193,10 @@ def avgpool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad=
     Inputs:
     - x: shape (N, C, H, W).
     - kernel_size: side of the square window, an int.
-    - stride: an int; None means kernel_size.
-    - padding: zeros on each side of H and W, an int <= kernel_size // 2 (as torch).
-    - count_include_pad: whether the padding zeros count in the divisor (torch's default True).
+    - stride: an int; None (the default) means kernel_size.
+    - padding: zeros on each side of H and W, an int <= kernel_size // 2 (as torch; default 0).
+    - count_include_pad: whether the padding zeros count in the divisor (default True, as
+      torch).
 
     Returns a tuple (out, cache):
     - out: shape (N, C, H_out, W_out), x's dtype.
@@ -273,7 +277,7 @@ def sobel_edges(x, padding=0):
 
     Inputs:
     - x: grey images, shape (N, 1, H, W).
-    - padding: zeros added on each side, an int (1 keeps the size H x W).
+    - padding: zeros added on each side, an int >= 0 (default 0; 1 keeps the size H x W).
 
     Returns:
     - edges: shape (N, 2, H + 2*padding - 2, W + 2*padding - 2), x's dtype; channel 0 holds
@@ -355,7 +359,8 @@ class CNN:
         - x: images (N, 1, 8, 8); y: class indices (N,), int.
 
         Returns:
-        - loss: a float.
+        - loss: a Python float (float(...) converts the NumPy scalar of a float32 model,
+          np.float32, which is not one).
 
         Hint: forward, then sparse_categorical_cross_entropy(scores, y) (it returns the
         gradient w.r.t. the scores too), then backward.

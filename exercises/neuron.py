@@ -6,7 +6,9 @@ rule; modern networks use smooth activations (sigmoid, tanh, ReLU, ...) and stac
 layers into a multi-layer perceptron: a[l] = g(a[l-1] W[l] + b[l]).
 
 Conventions: arrays are NumPy ndarrays; every function returns the input's dtype (float32
-in, float32 out) and never modifies its inputs. Use NumPy and the standard library only.
+in, float32 out) and never modifies its inputs. "Any shape" includes 0-d arrays (a NumPy
+scalar of the dtype is a fine result for those) and empty ones. Use NumPy and the
+standard library only.
 """
 
 import math
@@ -35,7 +37,7 @@ def perceptron_predict(x, w, b):
     """Perceptron output for a batch: y_hat = step(x @ w + b).
 
     Inputs:
-    - x: inputs, shape (N, D).
+    - x: inputs, shape (N, D) (N = 0, an empty batch, included).
     - w: weights, shape (D,).
     - b: bias, a float.
 
@@ -65,13 +67,15 @@ def perceptron_train(x, y, lr=1.0, epochs=100):
     Inputs:
     - x: inputs, shape (N, D).
     - y: targets of 0s and 1s, shape (N,).
-    - lr: learning rate.
-    - epochs: the largest number of passes over the data.
+    - lr: learning rate, a float > 0 (default 1.0).
+    - epochs: the largest number of passes over the data, an int >= 1 (default 100).
 
     Returns a tuple (w, b, mistakes):
     - w: weights, shape (D,), x's dtype.
-    - b: bias, a float.
-    - mistakes: list with the number of wrong predictions in each epoch run.
+    - b: bias, a float (a Python float or a NumPy scalar).
+    - mistakes: a list of ints, one per epoch run: the number of wrong predictions in that
+      epoch. Its length is the number of epochs run, so after convergence it ends with
+      the first (and only) 0; without convergence it has `epochs` entries, none 0.
 
     Hint: loop over epochs and samples (the rule is sequential), but compute each
     prediction with your `step` and a dot product, not with a loop over features.
@@ -88,7 +92,7 @@ def dense_forward(x, W, b):
     transpose: F.linear(x, W.T, b) is the same layer.)
 
     Inputs:
-    - x: inputs, shape (N, D_in).
+    - x: inputs, shape (N, D_in) (N = 0 included).
     - W: weights, shape (D_in, D_out).
     - b: biases, shape (D_out,).
 
@@ -106,7 +110,7 @@ def sigmoid(x):
     """Logistic sigmoid, element-wise: sigmoid(x) = 1 / (1 + exp(-x)).
 
     Inputs:
-    - x: array of any shape, float32 or float64.
+    - x: array of any shape, float32 or float64; -inf and inf included.
 
     Returns:
     - array of the same shape and dtype, values in [0, 1].
@@ -122,7 +126,7 @@ def tanh(x):
     """Hyperbolic tangent, element-wise: tanh(x) = (e^x - e^-x) / (e^x + e^-x).
 
     Inputs:
-    - x: array of any shape.
+    - x: array of any shape; -inf and inf included.
 
     Returns:
     - array of the same shape and dtype, values in [-1, 1].
@@ -138,7 +142,7 @@ def relu(x):
     """Rectified linear unit, element-wise: relu(x) = max(0, x).
 
     Inputs:
-    - x: array of any shape.
+    - x: array of any shape; -inf and inf included (relu(-inf) = 0).
 
     Returns:
     - array of the same shape and dtype.
@@ -153,8 +157,9 @@ def leaky_relu(x, negative_slope=0.01):
     """Leaky ReLU, element-wise: x if x > 0 else negative_slope * x.
 
     Inputs:
-    - x: array of any shape.
-    - negative_slope: the slope for negative inputs (a float).
+    - x: array of any shape; -inf and inf included.
+    - negative_slope: the slope for negative inputs, any float: negative, 0, between 0
+      and 1, or above 1 (default 0.01).
 
     Returns:
     - array of the same shape and dtype.
@@ -171,8 +176,9 @@ def prelu(x, weight):
         prelu(x) = x if x > 0 else weight[c] * x      (c = the channel, axis 1 of x)
 
     Inputs:
-    - x: array of shape (N,), (N, C) or (N, C, ...).
-    - weight: slopes, shape (1,) (shared by all channels) or (C,).
+    - x: array of shape (N,), (N, C) or (N, C, ...) (N = 0 included). A 1-D x (N,) has
+      no channel axis (one channel, as in torch): its weight has shape (1,).
+    - weight: slopes of any sign, shape (1,) (shared by all channels) or (C,).
 
     Returns:
     - array of x's shape and dtype.
@@ -188,8 +194,9 @@ def elu(x, alpha=1.0):
     """Exponential linear unit, element-wise: x if x > 0 else alpha * (exp(x) - 1).
 
     Inputs:
-    - x: array of any shape.
-    - alpha: the value elu approaches for very negative x is -alpha.
+    - x: array of any shape; -inf and inf included (elu(-inf) = -alpha).
+    - alpha: a float >= 0 (default 1.0); the value elu approaches for very negative x is
+      -alpha.
 
     Returns:
     - array of the same shape and dtype.
@@ -208,7 +215,8 @@ def gelu(x, approximate="none"):
         "tanh":          0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))
 
     Inputs:
-    - x: array of any shape.
+    - x: array of any shape, magnitudes up to 1e30 (in float32, x**3 overflows long before
+      that: the tanh of the inner term is already exactly +-1 for |x| > 10).
     - approximate: "none" (exact, with erf) or "tanh".
 
     Returns:
@@ -228,8 +236,10 @@ def softmax(x, axis=-1):
     how a stable implementation avoids exp(1e4) = inf.
 
     Inputs:
-    - x: logits, any shape, float32 or float64.
-    - axis: the axis along which the probabilities sum to 1.
+    - x: logits of any shape with at least one axis, float32 or float64. The softmax axis
+      has at least one element; another axis may be empty (an empty batch: an empty result).
+    - axis: the axis along which the probabilities sum to 1: any axis of x, negative or
+      positive (default -1, the last).
 
     Returns:
     - array of x's shape and dtype.
@@ -248,8 +258,8 @@ def log_softmax(x, axis=-1):
     although the true value is finite. Compute the log-sum-exp stably instead.
 
     Inputs:
-    - x: logits, any shape.
-    - axis: the axis of the softmax.
+    - x: logits, as for softmax.
+    - axis: the axis of the softmax, any axis of x, negative or positive (default -1).
 
     Returns:
     - array of x's shape and dtype.
@@ -273,8 +283,9 @@ def mlp_forward(x, weights, biases, activation="relu", output_activation=None):
     - x: inputs, shape (N, D).
     - weights: list of L arrays, W[l] of shape (D_{l-1}, D_l).
     - biases: list of L arrays, b[l] of shape (D_l,).
-    - activation: "relu", "sigmoid" or "tanh".
-    - output_activation: None, "sigmoid", "softmax" or another hidden activation name.
+    - activation: "relu" (the default), "sigmoid" or "tanh".
+    - output_activation: None (the default: raw scores), "sigmoid", "softmax" (along the
+      last axis) or another hidden activation name.
 
     Returns:
     - the output a[L], shape (N, D_L), x's dtype.

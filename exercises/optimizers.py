@@ -12,14 +12,16 @@ The running average behind all of them is the exponentially weighted average (EW
 v_t = beta * v_{t-1} + (1 - beta) * x_t of the notes (`ewa` below).
 
 Conventions, as in torch.optim:
-- An optimizer is built from a list of parameter arrays, `opt = Adam(params, lr=1e-3)`.
+- An optimizer is built from a list of parameter arrays (of any shapes, 0-d included),
+  `opt = Adam(params, lr=1e-3)`; every hyperparameter defaults to torch.optim's value.
   `opt.step(grads)` takes the gradients (a list of arrays in the same order and shapes)
   and updates every parameter IN PLACE: the arrays you passed in change; the gradients
   do not.
 - Each parameter has a state dict, `opt.state[i]`, holding the running averages (zero
   arrays of the parameter's shape and dtype, created for you) and "step", the number of
   updates so far. The names are torch's, so you can compare with `torch_opt.state[p]`.
-- `opt.lr` is the current learning rate; a schedule (StepLR, ...) changes it between steps.
+- `opt.lr` is the current learning rate; a schedule (StepLR, ...) changes it between steps,
+  so read self.lr at every step.
 - float32 parameters stay float32 (in-place updates keep the dtype).
 You write each optimizer's `update(param, grad, state)`: the step for one parameter.
 Use NumPy and the standard library only.
@@ -85,9 +87,9 @@ def ewa(x, beta, bias_correction=True):
         v_hat_t = v_t / (1 - beta**t)
 
     Inputs:
-    - x: the sequence, shape (T, ...): x[t - 1] is x_t (any trailing shape).
+    - x: the sequence, shape (T, ...) with T >= 1: x[t - 1] is x_t (any trailing shape).
     - beta: the decay, 0 <= beta < 1 (0.9 averages over roughly the last 10 values).
-    - bias_correction: return v_hat (True) or v (False).
+    - bias_correction: return v_hat (True, the default) or v (False).
 
     Returns:
     - array of x's shape and dtype: element t - 1 is v_t (or v_hat_t).
@@ -129,6 +131,8 @@ class SGD(Optimizer):
     - weight_decay: L2 penalty coefficient, added to the gradient.
 
     state[i]: {"step": int, "momentum_buffer": None until the first step with momentum}.
+    torch's SGD keeps no step count, so state["step"] is not compared for SGD (count the
+    steps as the other optimizers do); the momentum buffer is compared with torch's.
 
     Hint: `param -= lr * g` updates the caller's array; `param = param - lr * g` only
     rebinds a local name. Store the buffer as a copy of g (never g itself: it is the
@@ -454,9 +458,9 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     not.
 
     Inputs:
-    - grads: list of float arrays (any shapes), modified in place.
+    - grads: a non-empty list of float arrays (any shapes, 0-d included), modified in place.
     - max_norm: the largest norm allowed.
-    - norm_type: p of the p-norm (2.0, 1.0, ... or math.inf).
+    - norm_type: p of the p-norm, any p >= 1 (default 2.0) or math.inf.
 
     Returns:
     - total_norm: the norm BEFORE clipping, a NumPy scalar of the gradients' dtype.
@@ -477,7 +481,7 @@ def clip_grad_value(grads, clip_value):
     of the gradient.
 
     Inputs:
-    - grads: list of float arrays, modified in place.
+    - grads: list of float arrays (any shapes, 0-d included), modified in place.
     - clip_value: a positive float.
 
     Returns:

@@ -6,10 +6,11 @@ dout = dL/d(out) and returns the gradients of L with respect to the layer's inpu
 parameters: the vector-Jacobian product, never the full Jacobian.
 
 Conventions: arrays are NumPy ndarrays; every function returns the input's dtype and never
-modifies its inputs. An activation's backward pass is `*_backward(dout, x, ...)`, with x
-the input that the forward pass received (and the activation's parameter, if any). Use
-NumPy and the standard library only; the activations of topic 1 (neuron.py) are yours to
-reuse.
+modifies its inputs (dout included). An activation's backward pass is
+`*_backward(dout, x, ...)`, with x the input that the forward pass received (and the
+activation's parameter, if any, over the same range as in neuron.py); "any shape"
+includes 0-d and empty arrays. Use NumPy and the standard library only; the activations
+of topic 1 (neuron.py) are yours to reuse.
 """
 
 import numpy as np
@@ -148,9 +149,9 @@ def softmax_backward(dout, x, axis=-1):
         dx = s * (dout - sum(dout * s, axis))
 
     Inputs:
-    - dout: upstream gradient, any shape.
-    - x: the logits of the forward pass, dout's shape.
-    - axis: the axis of the softmax.
+    - dout: upstream gradient, shape of x.
+    - x: the logits of the forward pass (as for neuron.softmax: at least one axis).
+    - axis: the axis of the softmax, any axis of x, negative or positive (default -1).
 
     Returns:
     - dx, x's shape and dtype.
@@ -175,7 +176,8 @@ def numerical_gradient(f, x, h=1e-5):
 
     Inputs:
     - f: a function taking an array of x's shape (float64) and returning a number.
-    - x: the point, any shape, float32 or float64. It must not be modified.
+    - x: the point, any shape (0-d and empty included), float32 or float64. It must not
+      be modified.
     - h: the step.
 
     Returns:
@@ -208,11 +210,12 @@ def gradient_check(analytic, numeric, tiny=1e-12):
     1e-3 it is almost certainly wrong.
 
     Inputs:
-    - analytic, numeric: arrays of the same shape.
-    - tiny: keeps 0 / 0 (both gradients exactly 0) at 0.
+    - analytic, numeric: arrays of the same shape, any shape (0-d and empty included).
+    - tiny: keeps 0 / 0 (both gradients exactly 0) at 0; any float > 0 (default 1e-12).
 
     Returns:
-    - the relative error, a Python float (0.0 for empty arrays).
+    - the relative error, a Python float (0.0 for empty arrays): not a NumPy scalar, which
+      .max() gives (np.float32 for float32 gradients); float(...) converts it.
 
     Hint: np.maximum (element-wise), not max(); then .max() of the ratios.
     """
@@ -233,12 +236,21 @@ def xavier_uniform(fan_in, fan_out, rng=None, dtype=np.float64):
     so that Var(W) = limit**2 / 3 = 2 / (fan_in + fan_out).
 
     Inputs:
-    - fan_in, fan_out: the layer's input and output sizes.
-    - rng: an int seed, a np.random.Generator, or None (fresh entropy).
-    - dtype: the weights' dtype.
+    - fan_in, fan_out: the layer's input and output sizes (ints >= 1).
+    - rng: an int seed, a np.random.Generator, or None (the default: fresh entropy). A seed
+      and np.random.default_rng(seed) give the same weights.
+    - dtype: the weights' dtype (default float64).
 
     Returns:
     - W of shape (fan_in, fan_out) and the given dtype.
+
+    What the tests check (here and in the three initialisers below): the shape and dtype;
+    the mean, the variance and the range (uniform) or the tails (normal) of 40 000+ weights
+    against the formula; that the same seed gives the same weights, two seeds different
+    ones, a seed and np.random.default_rng(seed) the same ones, and None fresh ones. Not
+    the exact values: any method of the Generator that draws the right distribution passes,
+    while NumPy's legacy global generator (np.random.seed, np.random.normal) takes no
+    Generator and does not.
 
     Hint: np.random.default_rng(rng) accepts a seed, a Generator or None; then
     rng.uniform(low, high, size).
@@ -321,14 +333,18 @@ class MLP:
     Attributes:
     - params: list [W1, b1, W2, b2, ...] of the parameter arrays (updated in place by a
       training loop).
-    - grads: list of the same shapes, in the same order, filled by `backward`.
+    - grads: list of the same shapes, in the same order, set by `backward` to the
+      gradients of that backward pass alone: a second backward of the same batch gives
+      the same grads (they are replaced, never added to; overwriting the arrays or
+      assigning new ones both pass).
 
     Inputs of the constructor:
     - sizes: layer sizes [D_in, H1, ..., D_out].
     - activation: "relu", "tanh" or "sigmoid" for the hidden layers.
     - l1, l2: penalty strengths.
     - rng: seed or Generator for the initial weights (He normal for relu, Xavier normal
-      otherwise; biases 0).
+      otherwise; biases 0). The tests check each weight matrix's distribution and that a
+      seed and np.random.default_rng(seed) give the same weights, not exact values.
     - dtype: the parameters' dtype.
     - params: optional list [W1, b1, ...] to start from instead (copied).
     """
@@ -397,7 +413,7 @@ class MLP:
 
     def penalty(self):
         """The penalty l1 * sum|W| + (l2 / 2) * sum W**2 over the weights (not the
-        biases), a Python float.
+        biases), a Python float (not a NumPy scalar).
 
         Hint: the weights are self.params[0::2].
         """

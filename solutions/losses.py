@@ -16,8 +16,10 @@ Penalties (L1, L2, elastic net) take a list of weight arrays and return
 (penalty, list of gradients), one gradient per array.
 
 Conventions: arrays are NumPy ndarrays; the loss and its gradient keep the prediction's
-dtype (float32 in, float32 out) and inputs are never modified. NumPy and the standard
-library only.
+dtype (float32 in, float32 out) and inputs are never modified (class weights and
+pos_weight included). "Any shape" means any shape with at least one element, 0-d
+included (a NumPy scalar of the dtype is a fine result for those). reduction defaults to
+"mean". NumPy and the standard library only.
 """
 
 import numpy as np
@@ -106,7 +108,7 @@ def huber_loss(pred, target, delta=1.0, reduction="mean"):
     Inputs:
     - pred: predictions, any shape, float32 or float64.
     - target: targets, pred's shape and dtype.
-    - delta: where the quadratic piece becomes linear, a float > 0.
+    - delta: where the quadratic piece becomes linear, a float > 0 (default 1.0).
     - reduction: "mean", "sum" or "none".
 
     Returns a tuple (loss, dpred):
@@ -145,7 +147,9 @@ def binary_cross_entropy(pred, target, reduction="mean"):
 
     Hint: np.maximum(np.log(p), -100) (inside np.errstate(divide="ignore") to silence
     log(0)). The derivative is (p - y) / (p * (1 - p)); like PyTorch, divide by
-    np.maximum(p * (1 - p), 1e-12) so that p = 0 and p = 1 give a finite gradient.
+    np.maximum(p * (1 - p), 1e-12) so that p = 0 and p = 1 give a finite gradient. The
+    clamp is exactly the float 1e-12: torch stores its constant as float32(1e-12) =
+    9.99999996e-13, which the float64 tests tell apart at p = 0 and p = 1 (a relative 4e-9).
     """
     # BEGIN SOLUTION
     with np.errstate(divide="ignore"):
@@ -173,7 +177,7 @@ def binary_cross_entropy_with_logits(logits, target, pos_weight=None, reduction=
     - logits: raw scores, any shape, float32 or float64.
     - target: labels, logits' shape and dtype, values in [0, 1].
     - pos_weight: None, or weights of the positive class of shape (C,), C = the size of
-      logits' last axis (it broadcasts along the last axis).
+      logits' last axis (it broadcasts along the last axis); None for 0-d logits.
     - reduction: "mean", "sum" or "none".
 
     Returns a tuple (loss, dlogits):
@@ -205,7 +209,7 @@ def categorical_cross_entropy(logits, target, reduction="mean"):
     log_softmax(z) = (z - m) - log(sum(exp(z - m))) with m the row maximum.
 
     Inputs:
-    - logits: raw scores, shape (N, C), float32 or float64.
+    - logits: raw scores, shape (N, C) with N >= 1 and C >= 1, float32 or float64.
     - target: one-hot rows or probability rows (each summing to 1), shape (N, C), same dtype.
     - reduction: "mean", "sum" or "none" (loss of shape (N,)).
 
@@ -239,10 +243,10 @@ def sparse_categorical_cross_entropy(logits, y, weight=None, label_smoothing=0.0
     the true classes (N when weight is None), not by N.
 
     Inputs:
-    - logits: raw scores, shape (N, C), float32 or float64.
-    - y: class indices, shape (N,), integers in [0, C).
-    - weight: None, or class weights, shape (C,), logits' dtype.
-    - label_smoothing: eps, a float in [0, 1].
+    - logits: raw scores, shape (N, C) with N >= 1 and C >= 1, float32 or float64.
+    - y: class indices, shape (N,), integers (int64 or int32) in [0, C).
+    - weight: None (the default), or class weights, shape (C,), logits' dtype.
+    - label_smoothing: eps, a float in [0, 1] (default 0).
     - reduction: "mean", "sum" or "none" (loss of shape (N,)).
 
     Returns a tuple (loss, dlogits):
@@ -280,7 +284,7 @@ def l1_penalty(weights, lam):
     Adding it to the loss pushes weights towards exactly 0 (sparse weights).
 
     Inputs:
-    - weights: list of arrays (any shapes), all of one dtype.
+    - weights: list of arrays (any shapes, 0-d and empty included), all of one dtype.
     - lam: the strength, a float >= 0.
 
     Returns a tuple (penalty, grads):
@@ -304,7 +308,7 @@ def l2_penalty(weights, lam):
     a factor (1 - lr * lam), hence "weight decay".
 
     Inputs:
-    - weights: list of arrays (any shapes), all of one dtype.
+    - weights: list of arrays (any shapes, 0-d and empty included), all of one dtype.
     - lam: the strength, a float >= 0.
 
     Returns a tuple (penalty, grads):
@@ -327,9 +331,9 @@ def elastic_net_penalty(weights, lam, l1_ratio=0.5):
     l1_ratio = 1 is the L1 penalty, l1_ratio = 0 the L2 penalty (both with strength lam).
 
     Inputs:
-    - weights: list of arrays (any shapes), all of one dtype.
+    - weights: list of arrays (any shapes, 0-d and empty included), all of one dtype.
     - lam: the strength, a float >= 0.
-    - l1_ratio: the share of L1, a float in [0, 1].
+    - l1_ratio: the share of L1, a float in [0, 1] (default 0.5).
 
     Returns a tuple (penalty, grads):
     - penalty: a scalar of the weights' dtype.

@@ -38,15 +38,20 @@ def dropout_forward(x, p=0.5, train=True, seed=None):
     At evaluation time (train=False) dropout is the identity: out = x.
 
     Inputs:
-    - x: array of any shape, float32 or float64.
-    - p: probability of dropping an element, 0 <= p <= 1.
-    - train: True for training (random mask), False for evaluation (identity).
+    - x: array of any shape (0-d and empty included), float32 or float64.
+    - p: probability of dropping an element, 0 <= p <= 1 (default 0.5).
+    - train: True (the default) for training (random mask), False for evaluation (identity).
     - seed: an int makes the mask reproducible (the same seed gives the same mask); None
       draws a fresh mask on every call. Use np.random.default_rng(seed).
 
     Returns a tuple (out, cache):
     - out: array of x's shape and dtype.
     - cache: whatever dropout_backward needs (the mask, and the scale you used).
+
+    The mask itself is not compared with a fixed one: the tests check that every element is
+    kept with probability 1 - p, independently of its neighbours, that kept elements are
+    scaled by 1 / (1 - p) and the others are 0, that a seed reproduces the mask, and that
+    backward reuses it. Any way of drawing it from np.random.default_rng(seed) passes.
 
     Hint: `rng.random(x.shape) >= p` is a boolean mask that keeps each element with
     probability 1 - p. Keep that mask in the cache: backward must reuse it, not draw a new one.
@@ -107,17 +112,21 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True, mom
 
     (the running variance uses the UNBIASED batch variance, as torch.nn.BatchNorm does).
     Evaluation (train=False) normalises with running_mean and running_var instead of the
-    batch statistics, and returns the running statistics unchanged.
+    batch statistics, and returns the running statistics unchanged: their values are
+    compared, so copies (the solution's choice) and the arrays passed in both pass.
 
     Inputs:
-    - x: inputs, shape (N, D) or (N, C, H, W) (any shape (N, C, ...) works), float32 or float64.
+    - x: inputs, shape (N, D) or (N, C, H, W), and any other (N, C, ...) such as (N, C, L)
+      or (N, C, D, H, W); float32 or float64. A feature may have a large mean and a small
+      spread (1e4 + noise): compute the variance from x - mean, never as
+      mean(x**2) - mean**2, which loses every digit there.
     - gamma: scale, shape (C,) (C = D for dense inputs).
     - beta: shift, shape (C,).
     - running_mean: running average of the means, shape (C,).
     - running_var: running average of the variances, shape (C,).
-    - train: True for training, False for evaluation.
-    - momentum: weight of the new batch in the running averages.
-    - eps: added to the variance before the square root.
+    - train: True (the default) for training, False for evaluation.
+    - momentum: weight of the new batch in the running averages, in (0, 1] (default 0.1).
+    - eps: added to the variance before the square root (default 1e-5).
 
     Returns a tuple (out, cache, new_running_mean, new_running_var):
     - out: normalised output, x's shape and dtype.
@@ -206,10 +215,11 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     training and evaluation, and a batch of one sample works.
 
     Inputs:
-    - x: inputs, shape (..., *S), float32 or float64.
+    - x: inputs, shape (..., *S), float32 or float64 (as for batch normalisation, a row
+      may have a large mean and a small spread: subtract the mean before squaring).
     - gamma: scale, shape S (for example (D,) for x of shape (N, D), or (T, D)).
     - beta: shift, shape S.
-    - eps: added to the variance before the square root.
+    - eps: added to the variance before the square root (default 1e-5).
 
     Returns a tuple (out, cache):
     - out: x's shape and dtype.
@@ -276,11 +286,14 @@ class EarlyStopping:
     (strictly: equal is not better; the first epoch always improves). After an improvement
     the count of bad epochs `wait` goes back to 0; otherwise it grows by 1, and `update`
     returns True (stop now) as soon as `wait >= patience`. With patience=3 and the best
-    loss at epoch 4, training stops at the end of epoch 7 (epochs 5, 6, 7 were bad).
+    loss at epoch 4, training stops at the end of epoch 7 (epochs 5, 6, 7 were bad). An
+    improving epoch never stops training: with patience=0 (the default) `update` returns
+    False for improvements and True at the first epoch that does not improve.
 
     With restore_best_weights=True, the weights passed at the best epoch are kept as a
-    copy, and `restore()` returns (a copy of) them; otherwise `restore()` returns the
-    weights passed at the latest epoch.
+    copy, and `restore()` returns a copy of them (changing it must not change the kept
+    ones); otherwise `restore()` returns the weights passed at the latest epoch (that
+    object itself or a copy: the tests read its values only).
 
     Inputs (constructor):
     - monitor: key of the metric in `logs`, e.g. 'val_loss'.
@@ -364,7 +377,8 @@ class ModelCheckpoint:
     Call `update(logs, weights)` once at the end of every epoch (epochs count from 0). With
     save_best_only=True it saves when the monitored value improves on the best so far
     (strictly: 'min' saves when value < best, 'max' when value > best; the first epoch
-    always saves); with save_best_only=False it saves every epoch.
+    always saves); with save_best_only=False it saves every epoch, and best / best_epoch
+    still follow the improvements by the same strict rule.
 
     Saving means keeping a COPY of the weights (a dict of name -> array): the training
     loop goes on changing its arrays in place, the checkpoint must not change with them.
@@ -430,8 +444,10 @@ class ModelCheckpoint:
         # END SOLUTION
 
     def load(self, epoch=None):
-        """The weights saved at `epoch` (default: the latest saved epoch), as a new dict
-        of new arrays (changing them must not change the checkpoint)."""
+        """The weights saved at `epoch` (default: the latest saved epoch, the largest), as
+        a new dict name -> new ndarray of the saved dtype (changing them must not change the
+        checkpoint). From files, copy np.load's arrays into a dict: its NpzFile is not one,
+        and closes."""
         # BEGIN SOLUTION
         if epoch is None:
             epoch = max(self.saved)

@@ -3,12 +3,19 @@ with `register(subparsers)`, so a new command is a new module, not an edit here.
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import pkgutil
-import sys
+import os
 
-from gradeschool import commands
+# One BLAS thread, as the tests measure with, set before any command module imports NumPy
+# (the pytest plugin sets the same, but a command may load NumPy before it runs).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+import sys  # noqa: E402
+
+from gradeschool import commands  # noqa: E402
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:

@@ -108,3 +108,27 @@ def load_text() -> str:
     """A short public-domain English text (nursery rhymes and two original passages, a
     few KB; see datasets/README.md), for character-level sequence models."""
     return dataset_path("text.txt").read_text(encoding="utf-8")
+
+
+def load_reversal(n_train: int = 4096, n_test: int = 1000, length: int = 8, vocab_size: int = 10, seed: int = 0):
+    """(x_train, y_train, x_test, y_test): int64 arrays (n, length) of tokens in
+    [0, vocab_size); y is x reversed along the sequence, so output position t must copy
+    input position length - 1 - t. Test sequences are distinct from every training
+    sequence (held out), and there are n_test of them (fewer only if the vocabulary
+    cannot supply that many)."""
+    if length < 1 or vocab_size < 1 or n_train < 0 or n_test < 0:
+        raise ValueError("length and vocab_size must be >= 1, n_train and n_test >= 0")
+    rng = np.random.default_rng(seed)
+    x_train = rng.integers(0, vocab_size, (n_train, length))
+    seen = {row.tobytes() for row in x_train}
+    candidates = rng.integers(0, vocab_size, (4 * n_test + 64, length))
+    fresh, kept = [], set()
+    for row in candidates:
+        key = row.tobytes()
+        if key not in seen and key not in kept:
+            kept.add(key)
+            fresh.append(row)
+            if len(fresh) == n_test:
+                break
+    x_test = np.array(fresh, dtype=np.int64).reshape(-1, length)
+    return x_train, x_train[:, ::-1].copy(), x_test, x_test[:, ::-1].copy()

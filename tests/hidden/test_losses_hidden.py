@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gradeschool.testing import check_loss, compare
 from gradeschool.testing import strategies as gs
-from gradeschool.testing.oracle import describe_call, to_torch
+from gradeschool.testing.oracle import describe_call
 from gradeschool.testing.strategies import losses as ts
 
 pytestmark = pytest.mark.hidden
@@ -45,13 +45,8 @@ REGRESSION = [
 @given(pair=pairs(), reduction=ts.reductions)
 def test_regression_losses_on_the_course_examples(impl, device, name, torch_fn, kwargs, pair, reduction):
     pred, target = pair
-    check_loss(impl.get(name), torch_fn, pred, target, name=name, kwargs={**kwargs, "reduction": reduction},
+    check_loss(impl.get(name), torch_fn, pred, target, name=name, kwargs=ts.with_reduction(kwargs, reduction),
                device=device, scale=20.0, terms=pred.size)
-
-
-def torch_cross_entropy(weight, z, y, label_smoothing, reduction):
-    w = None if weight is None else to_torch(weight, str(z.device))
-    return F.cross_entropy(z, y, weight=w, label_smoothing=label_smoothing, reduction=reduction)
 
 
 @pytest.mark.exercise("sparse_categorical_cross_entropy")
@@ -61,11 +56,10 @@ def torch_cross_entropy(weight, z, y, label_smoothing, reduction):
 def test_sparse_cross_entropy_on_the_course_examples(impl, device, problem, data, label_smoothing, reduction):
     z, y = problem
     weight = data.draw(ts.class_weights(z.dtype, z.shape[1]), label="weight")
-    check_loss(impl.sparse_categorical_cross_entropy, lambda *a, **k: torch_cross_entropy(weight, *a, **k), z, y,
-               name="sparse_categorical_cross_entropy", argnames=("logits", "y"),
-               kwargs={"weight": weight, "label_smoothing": label_smoothing, "reduction": reduction},
-               torch_kwargs={"label_smoothing": label_smoothing, "reduction": reduction}, device=device,
-               scale=size(z) * size(weight), terms=z.size)
+    kwargs = {k: v for k, v in [("weight", weight), ("label_smoothing", label_smoothing)] if v is not None}
+    check_loss(impl.sparse_categorical_cross_entropy, F.cross_entropy, z, y, argnames=("logits", "y"),
+               kwargs=ts.with_reduction(kwargs, reduction), device=device, scale=size(z) * size(weight),
+               terms=z.size)
 
 
 @pytest.mark.exercise("categorical_cross_entropy")
@@ -75,7 +69,7 @@ def test_categorical_cross_entropy_on_the_course_examples(impl, device, problem,
     z, y = problem
     target = data.draw(ts.target_distributions(y, z.shape[1], z.dtype), label="target")
     check_loss(impl.categorical_cross_entropy, F.cross_entropy, z, target, argnames=("logits", "target"),
-               kwargs={"reduction": reduction}, device=device, scale=size(z), terms=z.size)
+               kwargs=ts.with_reduction({}, reduction), device=device, scale=size(z), terms=z.size)
 
 
 @pytest.mark.exercise("binary_cross_entropy_with_logits")

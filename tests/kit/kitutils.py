@@ -11,7 +11,7 @@ from pathlib import Path
 from gradeschool.build.sync import make_exercise
 from gradeschool.core.catalogue import load_catalogue
 from gradeschool.core.paths import kit_root
-from gradeschool.learner.progress import definitions, replace_definitions
+from gradeschool.learner.source import definitions, replace_definitions
 
 KIT = kit_root()
 CATALOGUE = load_catalogue()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from kitutils import copy_kit, gradeschool_cli, solution_code, write_definition
 
 from gradeschool.core.paths import solutions_dir
 from gradeschool.datasets import load_digits
@@ -62,24 +63,27 @@ PNG = b"\x89PNG\r\n\x1a\n"
 SOBEL = [[[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]],   # vertical edges
          [[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]]]   # horizontal edges
 HAVE_SOLUTIONS = (solutions_dir() / "cnn.py").is_file()
+needs_solutions = pytest.mark.skipif(not HAVE_SOLUTIONS, reason="draws with the reference solutions")
 
 
 @pytest.mark.cnn
+@needs_solutions
 def test_sobel_picture(tmp_path):
     from gradeschool.harness.mutants import solution
-    from gradeschool.pictures.cnn import plot_sobel_edges, reference_sobel_edges
+    from gradeschool.pictures.cnn import plot_sobel_edges
 
+    sobel_edges = solution("cnn").sobel_edges
     x = load_digits(images=True)[0][:5]
     expected = F.conv2d(torch.tensor(x), torch.tensor(SOBEL, dtype=torch.float64)[:, None], padding=1)
-    compare(reference_sobel_edges(x), expected, call="reference_sobel_edges")
-    drawers = [("kit", None)] + ([("solution", solution("cnn").sobel_edges)] if HAVE_SOLUTIONS else [])
-    for name, fn in drawers:
-        path = plot_sobel_edges(tmp_path / f"sobel-{name}.png", sobel_edges=fn)
-        assert path.read_bytes()[:8] == PNG and path.stat().st_size > 2000
+    compare(sobel_edges(x, padding=1), expected, call="sobel_edges")
+    path = plot_sobel_edges(tmp_path / "sobel.png", sobel_edges)
+    assert path.read_bytes()[:8] == PNG and path.stat().st_size > 2000
+    with pytest.raises(ValueError, match=r"returned shape \(1, 8, 8\), expected \(1, 2, 8, 8\)"):
+        plot_sobel_edges(tmp_path / "bad.png", lambda x, padding: x[:, 0])
 
 
 @pytest.mark.cnn
-@pytest.mark.skipif(not HAVE_SOLUTIONS, reason="draws the filters of the reference solution's CNN")
+@needs_solutions
 def test_filters_picture(tmp_path):
     from gradeschool.harness.mutants import solution
     from gradeschool.pictures.cnn import plot_filters
@@ -94,11 +98,90 @@ def test_filters_picture(tmp_path):
 
 
 @pytest.mark.optimizers
+@needs_solutions
 def test_optimizer_paths_picture(tmp_path):
     from gradeschool.pictures.optimizers import plot_optimizer_paths
 
-    if not (solutions_dir() / "optimizers.py").exists():
-        pytest.skip("the picture draws the solutions' optimizers; there are none here")
+    path = plot_optimizer_paths(tmp_path / "paths.png", "solutions")
+    assert path.exists() and path.read_bytes()[:8] == PNG
 
-    path = plot_optimizer_paths(tmp_path / "paths.png")
-    assert path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+# ---------------------------------------------------------------- gradeschool pictures (issue 14, problem 6)
+def _kit_with(tmp_path, topic, solved):
+    """A copy of the kit whose exercises of `topic` are the solutions for `solved`."""
+    kit = copy_kit(tmp_path / "kit", topics=(topic,))
+    for name in solved:
+        write_definition(kit, name, solution_code(name, topic), topic)
+    return kit
+
+
+def test_pictures_of_a_topic_not_written_say_what_to_write_first(tmp_path):
+    kit = _kit_with(tmp_path, "cnn", [])
+    out = gradeschool_cli(kit, "pictures", "cnn", timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "cnn: write sobel_edges first: it is not started" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+    assert not (kit / "pictures" / "cnn").exists() or not any((kit / "pictures" / "cnn").iterdir())
+
+
+def test_pictures_are_drawn_from_the_learners_code_into_a_named_folder(tmp_path):
+    from gradeschool.core.catalogue import load_catalogue
+
+    solved = [f for e in load_catalogue().topic("optimizers").exercises for f in e.functions]
+    kit = _kit_with(tmp_path, "optimizers", solved)
+    out = gradeschool_cli(kit, "pictures", "optimizers", timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    folder = kit / "pictures" / "optimizers"
+    assert f"1 picture in {folder.relative_to(kit)}/: optimizer-paths.png" in out.stdout
+    assert (folder / "optimizer-paths.png").read_bytes()[:8] == PNG
+
+
+def test_an_error_in_the_learners_code_is_named_not_a_traceback(tmp_path):
+    kit = _kit_with(tmp_path, "optimizers", ["SGD", "RMSprop"])
+    head = "def update(self, param, grad, state):"
+    broken = solution_code("Adam", "optimizers").replace(head, head + "\n        raise ValueError('oops')", 1)
+    write_definition(kit, "Adam", broken, "optimizers")
+    out = gradeschool_cli(kit, "pictures", "optimizers", timeout=300)
+    assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr, out.stdout + out.stderr
+    assert "drawing with your code failed: ValueError: oops at optimizers.py line" in out.stdout
+
+
+def test_check_and_watch_say_where_a_capstones_pictures_are(tmp_path, monkeypatch):
+    from gradeschool.pictures import note_for
+
+    monkeypatch.setenv("GRADESCHOOL_ROOT", str(tmp_path))
+    assert note_for(["relu"]) == ""
+    note = note_for(["train_mlp"])
+    assert "`gradeschool pictures backprop` draws the loss curves and decision boundaries" in note
+    assert "pictures/backprop/" in note
+    (tmp_path / "pictures" / "cnn").mkdir(parents=True)
+    (tmp_path / "pictures" / "cnn" / "filters.png").write_bytes(PNG)
+    assert "are in pictures/cnn/ (1 PNG files)" in note_for(["CNN"])
+
+
+def test_the_readme_shows_a_picture():
+    import re
+
+    from gradeschool.core.paths import kit_root
+
+    readme = (kit_root() / "README.md").read_text()
+    assert "gradeschool pictures" in readme
+    shown = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", readme)
+    assert shown and all((kit_root() / p).read_bytes()[:8] == PNG for p in shown)
+
+
+def test_no_reference_answer_is_left_in_the_pictures():
+    import gradeschool.pictures.cnn as cnn
+
+    assert not hasattr(cnn, "reference_sobel_edges")
+
+
+@pytest.mark.parametrize("topic, files", [("lstm", ["gradient-norms.png"]), ("attention", ["attention-maps.png"])])
+def test_the_sequence_topics_pictures_are_drawn_from_an_implementation(tmp_path, topic, files):
+    from gradeschool.core.local import LocalImplementation
+    from gradeschool.core.paths import solutions_dir
+    from gradeschool.pictures import PICTURES, draw
+
+    assert topic in PICTURES, "`gradeschool pictures` must know every topic that has pictures"
+    written = draw(topic, LocalImplementation(solutions_dir()), tmp_path)
+    assert [p.name for p in written] == files and all(p.read_bytes()[:8] == PNG for p in written)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from gradeschool.core import results as R
 from gradeschool.core.catalogue import load_catalogue
 from gradeschool.core.paths import solutions_dir
 from gradeschool.core.results import by_exercise
@@ -40,16 +41,13 @@ def assert_only_cnn_fails(statuses: dict[str, tuple[str, float, str]]) -> None:
     import that names losses and torch (its forward and backward tests, which never touch
     the losses, still pass)."""
     status, points, _ = statuses["pad2d"]
-    assert (status, points) == ("passed", CATALOGUE.exercise("pad2d").points), statuses["pad2d"]
+    full = CATALOGUE.exercise("pad2d").points
+    # all its correctness points; its speed tests are left out of a quick check (not checked)
+    assert (status, points) in {("passed", full), (R.SPEED_NOT_CHECKED, round(full * (1 - R.SPEED_SHARE), 4))}, \
+        statuses["pad2d"]
     status, points, message = statuses["CNN"]
     assert status == "forbidden import" and points < CATALOGUE.exercise("CNN").points, statuses["CNN"]
     assert "losses" in message and "torch" in message and "No module named" not in message, message
-
-
-WORKER = pytest.mark.xfail(strict=True, reason="worker: an unusable sibling module fails the import of the "
-                                               "modules that use it (\"No module named 'losses'\"), so pad2d "
-                                               "scores 0; grading/worker.py needs core/local.py's Unavailable "
-                                               "stand-ins")
 
 
 @pytest.mark.slow
@@ -61,7 +59,6 @@ def test_check_fails_only_what_uses_the_broken_module(tmp_path):
 
 
 @pytest.mark.slow
-@WORKER
 def test_grade_fails_only_what_uses_the_broken_module(tmp_path):
     from gradeschool.grading.supervise import grade_one
 
@@ -124,7 +121,6 @@ def test_an_own_mode_notebook_fails_only_what_uses_a_broken_earlier_notebook(own
 
 
 @pytest.mark.slow
-@WORKER
 def test_the_grader_agrees_on_the_own_mode_notebooks(own_mode, tmp_path):
     """The same notebooks, as `gradeschool nbgrader autograde` assembles them for the
     isolated grader: the student's cnn notebook beside their earlier ones."""
@@ -144,7 +140,7 @@ import json, pathlib
 from gradeschool.build.notebooks.cells import grade
 
 def relu(x):
-    pathlib.Path("looping").touch()
+    pathlib.Path(LOOPING).touch()
     while True:
         pass
 
@@ -157,13 +153,15 @@ print(json.dumps(grade("relu", globals(), timeout=600)), flush=True)
 def test_an_interrupted_grade_cell_says_timeout(tmp_path):
     """nbgrader interrupts a cell that runs out of time (SIGINT to the kernel): the test it
     stopped reads "timeout", and the cell still prints its table."""
-    (tmp_path / "cell.py").write_text(textwrap.dedent(INTERRUPT_SCRIPT))
+    looping = tmp_path / "looping"  # absolute: the grade may run the tests from another folder
+    (tmp_path / "cell.py").write_text(f"LOOPING = {str(looping)!r}\n" + textwrap.dedent(INTERRUPT_SCRIPT))
     proc = subprocess.Popen([sys.executable, "cell.py"], cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "started"
     deadline = time.monotonic() + 120
-    while not (tmp_path / "looping").exists() and time.monotonic() < deadline:
+    while not looping.exists() and time.monotonic() < deadline:
         time.sleep(0.2)  # until a test has called the answer, which loops
+    assert looping.exists(), "the looping answer was never called"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert json.loads(out.strip().splitlines()[-1]) == 0.0, out + err

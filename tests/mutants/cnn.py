@@ -254,3 +254,155 @@ class CNN(sol.CNN):  # noqa: F811
 class CNN(sol.CNN):  # noqa: F811
     def predict(self, x):
         return self.forward(x).argmax(axis=0)
+
+
+# ---------------------------------------------------------------- defaults and options
+@mutant("conv2d", "default_same_padding", "padding defaults to 1 ('same' for 3x3) instead of 0",
+        replaces="conv2d_forward")
+def conv2d_forward(x, w, b, stride=1, padding=1):  # noqa: F811
+    return sol.conv2d_forward(x, w, b, stride, padding)
+
+
+@mutant("maxpool2d", "default_stride_1", "stride=None taken as 1 (overlapping windows), not kernel_size",
+        replaces="maxpool2d_forward")
+def maxpool2d_forward(x, kernel_size, stride=None, padding=0):  # noqa: F811
+    return sol.maxpool2d_forward(x, kernel_size, 1 if stride is None else stride, padding)
+
+
+@mutant("avgpool2d", "default_excludes_padding", "count_include_pad defaults to False", replaces="avgpool2d_forward")
+def avgpool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad=False):  # noqa: F811
+    return sol.avgpool2d_forward(x, kernel_size, stride, padding, count_include_pad)
+
+
+@mutant("sobel_edges", "default_padding_1", "padding defaults to 1 (keeps the size) instead of 0")
+def sobel_edges(x, padding=1):  # noqa: F811
+    return sol.sobel_edges(x, padding)
+
+
+@mutant("CNN", "fit_default_lr", "fit's lr defaults to 0.01 instead of 0.05")
+class CNN(sol.CNN):  # noqa: F811
+    def fit(self, x, y, epochs=10, lr=0.01, momentum=0.9, batch_size=32, seed=0):
+        return super().fit(x, y, epochs, lr, momentum, batch_size, seed)
+
+
+# ---------------------------------------------------------------- loops (correct, but slow)
+@mutant("pad2d", "sample_loop", "one image at a time")
+def pad2d(x, pad):  # noqa: F811
+    out = np.zeros((*x.shape[:2], x.shape[2] + 2 * pad, x.shape[3] + 2 * pad), dtype=x.dtype)
+    for n in range(len(x)):
+        out[n, :, pad:pad + x.shape[2], pad:pad + x.shape[3]] = x[n]
+    return out
+
+
+def _conv_positions(x, w, stride, padding):
+    F, C, HH, WW = w.shape
+    h_out = sol.output_size(x.shape[2], HH, padding, stride)
+    w_out = sol.output_size(x.shape[3], WW, padding, stride)
+    return sol.pad2d(x, padding), F, C, HH, WW, h_out, w_out
+
+
+@mutant("conv2d", "row_loop", "a Python loop over the output rows (each vectorised over the batch, the "
+        "filters and the columns)", replaces="conv2d_forward")
+def conv2d_forward(x, w, b, stride=1, padding=0):  # noqa: F811
+    xp, F, C, HH, WW, h_out, w_out = _conv_positions(x, w, stride, padding)
+    out = np.empty((x.shape[0], F, h_out, w_out), dtype=x.dtype)
+    for i in range(h_out):
+        band = xp[:, :, i * stride:i * stride + HH]  # (N, C, HH, Wp)
+        windows = sol._patches(band, HH, WW, stride)[:, :, 0]  # (N, C, W_out, HH, WW)
+        out[:, :, i] = np.tensordot(windows, w, axes=([1, 3, 4], [1, 2, 3])).transpose(0, 2, 1) + b[None, :, None]
+    return out, sol.conv2d_forward(x, w, b, stride, padding)[1]
+
+
+@mutant("conv2d", "sample_loop", "one image at a time", replaces="conv2d_forward")
+def conv2d_forward(x, w, b, stride=1, padding=0):  # noqa: F811
+    outs = [sol.conv2d_forward(x[n:n + 1], w, b, stride, padding)[0] for n in range(len(x))]
+    return np.concatenate(outs), sol.conv2d_forward(x[:0] if not len(x) else x, w, b, stride, padding)[1]
+
+
+@mutant("conv2d", "filter_loop", "one filter at a time", replaces="conv2d_forward")
+def conv2d_forward(x, w, b, stride=1, padding=0):  # noqa: F811
+    outs = [sol.conv2d_forward(x, w[f:f + 1], b[f:f + 1], stride, padding)[0] for f in range(len(w))]
+    return np.concatenate(outs, axis=1), sol.conv2d_forward(x, w, b, stride, padding)[1]
+
+
+@mutant("conv2d", "channel_loop", "the channels' contributions summed one channel at a time", replaces="conv2d_forward")
+def conv2d_forward(x, w, b, stride=1, padding=0):  # noqa: F811
+    out = sol.conv2d_forward(x[:, :1], w[:, :1], b, stride, padding)[0].astype(x.dtype)
+    for c in range(1, x.shape[1]):
+        out += sol.conv2d_forward(x[:, c:c + 1], w[:, c:c + 1], np.zeros_like(b), stride, padding)[0]
+    return out, sol.conv2d_forward(x, w, b, stride, padding)[1]
+
+
+def _pool_rows(x, kernel_size, stride, padding, reduce, fill):
+    """Pooling by a Python loop over the output rows (each vectorised over the rest)."""
+    s = kernel_size if stride is None else stride
+    k = kernel_size
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=fill)
+    h_out, w_out = sol.output_size(x.shape[2], k, padding, s), sol.output_size(x.shape[3], k, padding, s)
+    out = np.empty((*x.shape[:2], h_out, w_out), dtype=x.dtype)
+    for i in range(h_out):
+        windows = sol._patches(xp[:, :, i * s:i * s + k], k, k, s)[:, :, 0]  # (N, C, W_out, k, k)
+        out[:, :, i] = reduce(windows)
+    return out
+
+
+@mutant("maxpool2d", "row_loop", "a Python loop over the output rows", replaces="maxpool2d_forward")
+def maxpool2d_forward(x, kernel_size, stride=None, padding=0):  # noqa: F811
+    out = _pool_rows(x, kernel_size, stride, padding, lambda w: w.max(axis=(-2, -1)), -np.inf)
+    return out, sol.maxpool2d_forward(x, kernel_size, stride, padding)[1]
+
+
+@mutant("avgpool2d", "row_loop", "a Python loop over the output rows", replaces="avgpool2d_forward")
+def avgpool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad=True):  # noqa: F811
+    out, cache = sol.avgpool2d_forward(x, kernel_size, stride, padding, count_include_pad)
+    sums = _pool_rows(x, kernel_size, stride, padding, lambda w: w.sum(axis=(-2, -1)), 0.0)
+    return (sums / cache[1]).astype(x.dtype), cache
+
+
+@mutant("avgpool2d", "channel_loop", "one channel at a time", replaces="avgpool2d_forward")
+def avgpool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad=True):  # noqa: F811
+    out, cache = sol.avgpool2d_forward(x, kernel_size, stride, padding, count_include_pad)
+    for c in range(x.shape[1]):
+        out[:, c:c + 1] = sol.avgpool2d_forward(x[:, c:c + 1], kernel_size, stride, padding, count_include_pad)[0]
+    return out, cache
+
+
+@mutant("flatten", "sample_loop", "np.stack of every sample's ravel()", replaces="flatten_forward")
+def flatten_forward(x):  # noqa: F811
+    return np.stack([x[n].ravel() for n in range(len(x))]) if len(x) else x.reshape(0, -1), x.shape
+
+
+@mutant("sobel_edges", "row_loop", "a Python loop over the output rows")
+def sobel_edges(x, padding=0):  # noqa: F811
+    xp = sol.pad2d(x, padding)
+    vertical = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=x.dtype)
+    filters = np.stack([vertical, vertical.T])
+    out = np.empty((x.shape[0], 2, xp.shape[2] - 2, xp.shape[3] - 2), dtype=x.dtype)
+    for i in range(out.shape[2]):
+        windows = sol._patches(xp[:, :, i:i + 3], 3, 3, 1)[:, 0, 0]  # (N, W_out, 3, 3)
+        out[:, :, i] = np.einsum("nwkl,fkl->nfw", windows, filters)
+    return out
+
+
+@mutant("CNN", "sample_loop", "forward one image at a time")
+class CNN(sol.CNN):  # noqa: F811
+    def forward(self, x):
+        scores = np.concatenate([sol.CNN.forward(self, x[n:n + 1]) for n in range(len(x))])
+        sol.CNN.forward(self, x)  # the cache of the whole batch, for backward
+        return scores
+
+
+@mutant("conv2d", "stride_rows_only", "the stride applied to the rows only (every column position kept)",
+        replaces="conv2d_forward")
+def conv2d_forward(x, w, b, stride=1, padding=0):  # noqa: F811
+    F, C, HH, WW = w.shape
+    windows = sol._patches(sol.pad2d(x, padding), HH, WW, 1)[:, :, ::stride]
+    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2) + b[None, :, None, None]
+    return out.astype(x.dtype), sol.conv2d_forward(x, w, b, stride, padding)[1]
+
+
+@mutant("CNN", "loss_numpy_scalar", "loss returns the NumPy scalar of the loss function (np.float32 for a float32 "
+        "model), not a Python float")
+class CNN(sol.CNN):  # noqa: F811
+    def loss(self, x, y):
+        return next(iter(self.params.values())).dtype.type(super().loss(x, y))

@@ -274,3 +274,212 @@ def elastic_net_penalty(weights, lam, l1_ratio=0.5):  # noqa: F811
     l1, g1 = sol.l1_penalty(weights, lam * l1_ratio)
     l2, g2 = sol.l2_penalty(weights, 2 * lam * (1 - l1_ratio))
     return l1 + l2, [a + b for a, b in zip(g1, g2, strict=True)]
+
+
+# ---------------------------------------------------------------- the whole domain, defaults, inputs
+@mutant("mse_loss", "divides_by_len", "'mean' divides by len(pred), the first axis: wrong for 2-D and up, "
+        "an error for 0-d")
+def mse_loss(pred, target, reduction="mean"):  # noqa: F811
+    loss, grad = _solution().mse_loss(pred, target, "none")
+    return _reduce(loss, grad, reduction, len(pred))
+
+
+@mutant("mse_loss", "none_grad_of_mean", "reduction='none' returns the gradient of the mean (divided by pred.size)")
+def mse_loss(pred, target, reduction="mean"):  # noqa: F811
+    loss, grad = _solution().mse_loss(pred, target, reduction)
+    return (loss, grad / pred.size) if reduction == "none" else (loss, grad)
+
+
+@mutant("mae_loss", "default_sum", "the default reduction is 'sum' instead of 'mean'")
+def mae_loss(pred, target, reduction="sum"):  # noqa: F811
+    return _solution().mae_loss(pred, target, reduction)
+
+
+@mutant("huber_loss", "default_delta_half", "the default delta is 0.5 instead of 1.0")
+def huber_loss(pred, target, delta=0.5, reduction="mean"):  # noqa: F811
+    return _solution().huber_loss(pred, target, delta, reduction)
+
+
+@mutant("binary_cross_entropy", "clipped_probabilities", "clips p to [1e-7, 1 - 1e-7] instead of clamping the "
+        "logs at -100: a confident wrong prediction costs 16, not 100")
+def binary_cross_entropy(pred, target, reduction="mean"):  # noqa: F811
+    p = np.clip(pred, 1e-7, 1 - 1e-7)
+    loss = -(target * np.log(p) + (1 - target) * np.log(1 - p))
+    grad = (pred - target) / np.maximum(pred * (1 - pred), 1e-12)
+    return _reduce(loss.astype(pred.dtype), grad, reduction, pred.size)
+
+
+@mutant("categorical_cross_entropy", "mean_over_elements", "'mean' divides by N * C (every element), not by N")
+def categorical_cross_entropy(logits, target, reduction="mean"):  # noqa: F811
+    loss, grad = _solution().categorical_cross_entropy(logits, target, "none")
+    return _reduce(loss, grad, reduction, logits.size)
+
+
+@mutant("sparse_categorical_cross_entropy", "weight_scaled_in_place",
+        "w = weight; w *= 1 - eps: scales the caller's class weights in place")
+def sparse_categorical_cross_entropy(logits, y, weight=None, label_smoothing=0.0, reduction="mean"):  # noqa: F811
+    result = _solution().sparse_categorical_cross_entropy(logits, y, weight, label_smoothing, reduction)
+    if weight is not None:
+        weight *= 1 - label_smoothing
+    return result
+
+
+@mutant("sparse_categorical_cross_entropy", "default_smoothing", "label_smoothing defaults to 0.1 (as some "
+        "libraries' training recipes) instead of 0")
+def sparse_categorical_cross_entropy(logits, y, weight=None, label_smoothing=0.1, reduction="mean"):  # noqa: F811
+    return _solution().sparse_categorical_cross_entropy(logits, y, weight, label_smoothing, reduction)
+
+
+@mutant("l2_penalty", "grad_aliases_weight", "g = w; g *= lam: the gradient is the caller's weight array, scaled")
+def l2_penalty(weights, lam):  # noqa: F811
+    penalty, _ = _solution().l2_penalty(weights, lam)
+    grads = []
+    for w in weights:
+        g = w
+        g *= lam
+        grads.append(g)
+    return penalty, grads
+
+
+@mutant("elastic_net_penalty", "default_ratio_one", "l1_ratio defaults to 1 (pure L1) instead of 0.5")
+def elastic_net_penalty(weights, lam, l1_ratio=1.0):  # noqa: F811
+    return _solution().elastic_net_penalty(weights, lam, l1_ratio)
+
+
+# ---------------------------------------------------------------- loops (correct, but slow)
+def _element_loop(f, pred, target, reduction):
+    """Per-element (loss, grad) = f(p, t) by a Python loop, then reduced."""
+    loss, grad = np.empty_like(pred), np.empty_like(pred)
+    for idx in np.ndindex(pred.shape):
+        loss[idx], grad[idx] = f(float(pred[idx]), float(target[idx]))
+    return _reduce(loss, grad, reduction, pred.size)
+
+
+@mutant("mse_loss", "element_loop", "a Python loop over every element")
+def mse_loss(pred, target, reduction="mean"):  # noqa: F811
+    return _element_loop(lambda p, t: ((p - t) ** 2, 2 * (p - t)), pred, target, reduction)
+
+
+def _row_loop(name, pred, target, reduction):
+    """The solution's loss `name` ("none") row by row (0-d: in one go), then reduced."""
+    loss_of = getattr(_solution(), name)
+    if pred.ndim == 0:
+        return loss_of(pred, target, reduction)
+    loss, grad = np.empty_like(pred), np.empty_like(pred)
+    for i in range(len(pred)):
+        loss[i], grad[i] = loss_of(pred[i], target[i], "none")
+    return _reduce(loss, grad, reduction, pred.size)
+
+
+@mutant("mae_loss", "row_loop", "a Python loop over the rows")
+def mae_loss(pred, target, reduction="mean"):  # noqa: F811
+    return _row_loop("mae_loss", pred, target, reduction)
+
+
+@mutant("huber_loss", "element_loop", "a Python loop over every element")
+def huber_loss(pred, target, delta=1.0, reduction="mean"):  # noqa: F811
+    def one(p, t):
+        d = p - t
+        return (0.5 * d * d, d) if abs(d) <= delta else (delta * (abs(d) - 0.5 * delta), delta * np.sign(d))
+
+    return _element_loop(one, pred, target, reduction)
+
+
+@mutant("binary_cross_entropy", "row_loop", "a Python loop over the rows")
+def binary_cross_entropy(pred, target, reduction="mean"):  # noqa: F811
+    return _row_loop("binary_cross_entropy", pred, target, reduction)
+
+
+@mutant("binary_cross_entropy_with_logits", "last_axis_loop", "a Python loop over the last axis (one pos_weight "
+        "at a time)")
+def binary_cross_entropy_with_logits(logits, target, pos_weight=None, reduction="mean"):  # noqa: F811
+    sol = _solution()
+    if logits.ndim == 0:
+        return sol.binary_cross_entropy_with_logits(logits, target, pos_weight, reduction)
+    loss, grad = np.empty_like(logits), np.empty_like(logits)
+    for c in range(logits.shape[-1]):
+        w = None if pos_weight is None else pos_weight[c]
+        loss[..., c], grad[..., c] = sol.binary_cross_entropy_with_logits(logits[..., c], target[..., c], w, "none")
+    return _reduce(loss, grad, reduction, logits.size)
+
+
+@mutant("categorical_cross_entropy", "row_loop", "a Python loop over the samples")
+def categorical_cross_entropy(logits, target, reduction="mean"):  # noqa: F811
+    loss, grad = np.empty(len(logits), logits.dtype), np.empty_like(logits)
+    for i in range(len(logits)):
+        loss[i:i + 1], grad[i:i + 1] = _solution().categorical_cross_entropy(logits[i:i + 1], target[i:i + 1], "none")
+    return _reduce(loss, grad, reduction, len(logits))
+
+
+@mutant("categorical_cross_entropy", "class_loop", "the log-sum-exp by a Python loop over the classes")
+def categorical_cross_entropy(logits, target, reduction="mean"):  # noqa: F811
+    m = logits[:, 0].copy()
+    for c in range(1, logits.shape[1]):
+        m = np.maximum(m, logits[:, c])
+    total = np.zeros_like(m)
+    for c in range(logits.shape[1]):
+        total += np.exp(logits[:, c] - m)
+    log_probs = logits - (m + np.log(total))[:, None]
+    loss = -(target * log_probs).sum(axis=1)
+    return _reduce(loss, np.exp(log_probs) * target.sum(axis=1, keepdims=True) - target, reduction, len(logits))
+
+
+@mutant("sparse_categorical_cross_entropy", "class_loop", "q built by a Python loop over the classes")
+def sparse_categorical_cross_entropy(logits, y, weight=None, label_smoothing=0.0, reduction="mean"):  # noqa: F811
+    n, c = logits.shape
+    w = np.ones(c, logits.dtype) if weight is None else weight
+    q = np.empty_like(logits)
+    for k in range(c):
+        q[:, k] = w[k] * ((1 - label_smoothing) * (y == k) + label_smoothing / c)
+    log_probs = _log_softmax(logits)
+    loss = -(q * log_probs).sum(axis=1)
+    grad = np.exp(log_probs) * q.sum(axis=1, keepdims=True) - q
+    return _reduce(loss, grad, reduction, n if weight is None else w[y].sum())
+
+
+def _penalty_loop(weights, per_element):
+    total, grads = 0.0, []
+    for w in weights:
+        g = np.empty_like(w)
+        for idx in np.ndindex(w.shape):
+            value, g[idx] = per_element(float(w[idx]))
+            total += value
+        grads.append(g)
+    return np.asarray(total, dtype=weights[0].dtype)[()], grads
+
+
+@mutant("l1_penalty", "element_loop", "a Python loop over every weight")
+def l1_penalty(weights, lam):  # noqa: F811
+    return _penalty_loop(weights, lambda v: (lam * abs(v), lam * np.sign(v)))
+
+
+@mutant("l2_penalty", "element_loop", "a Python loop over every weight")
+def l2_penalty(weights, lam):  # noqa: F811
+    return _penalty_loop(weights, lambda v: (lam / 2 * v * v, lam * v))
+
+
+@mutant("elastic_net_penalty", "element_loop", "a Python loop over every weight")
+def elastic_net_penalty(weights, lam, l1_ratio=0.5):  # noqa: F811
+    return _penalty_loop(weights, lambda v: (lam * (l1_ratio * abs(v) + (1 - l1_ratio) / 2 * v * v),
+                                             lam * (l1_ratio * np.sign(v) + (1 - l1_ratio) * v)))
+
+
+@mutant("binary_cross_entropy_with_logits", "pos_weight_first_axis", "pos_weight[:, None]: broadcast along the "
+        "first axis of 2-D logits instead of the last")
+def binary_cross_entropy_with_logits(logits, target, pos_weight=None, reduction="mean"):  # noqa: F811
+    w = pos_weight[:, None] if pos_weight is not None and logits.ndim == 2 else pos_weight
+    return _solution().binary_cross_entropy_with_logits(logits, target, w, reduction)
+
+
+@mutant("sparse_categorical_cross_entropy", "smoothing_weighted_by_true_class", "weights the whole smoothed target "
+        "row by w[y] instead of each class c by w[c]")
+def sparse_categorical_cross_entropy(logits, y, weight=None, label_smoothing=0.0, reduction="mean"):  # noqa: F811
+    n, c = logits.shape
+    w_y = np.ones(n, logits.dtype) if weight is None else weight[y]
+    q = np.full_like(logits, label_smoothing / c)
+    q[np.arange(n), y] += 1 - label_smoothing
+    q = q * w_y[:, None]
+    log_probs = _log_softmax(logits)
+    loss = -(q * log_probs).sum(axis=1)
+    grad = np.exp(log_probs) * q.sum(axis=1, keepdims=True) - q
+    return _reduce(loss, grad, reduction, n if weight is None else w_y.sum())

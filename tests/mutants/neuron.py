@@ -270,3 +270,215 @@ def mlp_forward(x, weights, biases, activation="relu", output_activation=None): 
     for W, b in zip(weights, biases, strict=True):
         a = _activate(activation, a) @ W + b
     return a if output_activation is None else _activate(output_activation, a)
+
+
+# ---------------------------------------------------------------- the whole domain
+def _transposed(name):
+    """softmax or log_softmax that moves a non-last axis last with .T (right for 2-D only)."""
+    def function(x, axis=-1):
+        own = getattr(_solution(), name)
+        return own(x, -1) if axis in (-1, x.ndim - 1) else own(x.T, -1).T
+
+    return function
+
+
+mutant("softmax", "transpose_for_other_axes", "moves a non-last axis with x.T: right for 2-D arrays only")(
+    _transposed("softmax"))
+mutant("log_softmax", "transpose_for_other_axes", "moves a non-last axis with x.T: right for 2-D arrays only")(
+    _transposed("log_softmax"))
+
+
+@mutant("softmax", "default_axis_0", "the default axis is 0, not -1")
+def softmax(x, axis=0):  # noqa: F811
+    return _solution().softmax(x, axis)
+
+
+@mutant("leaky_relu", "maximum_trick", "np.maximum(x, slope * x): right only for 0 <= slope <= 1")
+def leaky_relu(x, negative_slope=0.01):  # noqa: F811
+    return np.maximum(x, negative_slope * x).astype(x.dtype)
+
+
+@mutant("elu", "maximum_trick", "np.maximum(x, alpha * expm1(x)): right only for alpha <= 1")
+def elu(x, alpha=1.0):  # noqa: F811
+    return np.maximum(x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
+
+
+@mutant("gelu", "default_tanh", "the default is approximate='tanh' instead of the exact 'none'")
+def gelu(x, approximate="tanh"):  # noqa: F811
+    return _solution().gelu(x, approximate)
+
+
+@mutant("relu", "in_place", "x[x < 0] = 0: zeroes the caller's array and returns it")
+def relu(x):  # noqa: F811
+    x[x < 0] = 0
+    return x
+
+
+@mutant("relu", "multiply_mask", "x * (x > 0): -inf * 0 is nan where torch gives 0")
+def relu(x):  # noqa: F811
+    return x * (x > 0)
+
+
+@mutant("mlp_forward", "default_softmax_output", "output_activation defaults to 'softmax' instead of None")
+def mlp_forward(x, weights, biases, activation="relu", output_activation="softmax"):  # noqa: F811
+    return _solution().mlp_forward(x, weights, biases, activation, output_activation)
+
+
+@mutant("perceptron_train", "default_lr", "the default learning rate is 0.1 instead of 1.0")
+def perceptron_train(x, y, lr=0.1, epochs=100):  # noqa: F811
+    return _solution().perceptron_train(x, y, lr, epochs)
+
+
+# ---------------------------------------------------------------- loops (correct, but slow)
+def _each_element(f, x):
+    out = np.empty_like(x)
+    for idx in np.ndindex(x.shape):
+        out[idx] = f(float(x[idx]))
+    return out
+
+
+@mutant("step", "element_loop", "a Python loop over every element")
+def step(x):  # noqa: F811
+    return _each_element(lambda v: 1.0 if v >= 0 else 0.0, x)
+
+
+@mutant("sigmoid", "element_loop", "a Python loop over every element with math.exp")
+def sigmoid(x):  # noqa: F811
+    return _each_element(lambda v: 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v)), x)
+
+
+def _each_row(f, x, *args):
+    """f applied to x[i] for every i of the first axis (0-d x: f(x))."""
+    if x.ndim == 0:
+        return f(x, *args)
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = f(x[i], *args)
+    return out
+
+
+@mutant("tanh", "row_loop", "a Python loop over the rows (the first axis)")
+def tanh(x):  # noqa: F811
+    return _each_row(_solution().tanh, x)
+
+
+@mutant("relu", "last_axis_loop", "a Python loop over the last axis")
+def relu(x):  # noqa: F811
+    if x.ndim == 0:
+        return _solution().relu(x)
+    out = np.empty_like(x)
+    for j in range(x.shape[-1]):
+        out[..., j] = np.maximum(x[..., j], 0)
+    return out
+
+
+@mutant("leaky_relu", "element_loop", "a Python loop over every element")
+def leaky_relu(x, negative_slope=0.01):  # noqa: F811
+    return _each_element(lambda v: v if v > 0 else negative_slope * v, x)
+
+
+@mutant("elu", "row_loop", "a Python loop over the rows")
+def elu(x, alpha=1.0):  # noqa: F811
+    return _each_row(_solution().elu, x, alpha)
+
+
+@mutant("gelu", "element_loop", "a Python loop over every element (both forms)")
+def gelu(x, approximate="none"):  # noqa: F811
+    def one(v):
+        if approximate == "tanh":
+            return 0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3)))
+        return 0.5 * v * (1 + math.erf(v / math.sqrt(2)))
+
+    with np.errstate(over="ignore"):
+        return _each_element(lambda v: one(v) if abs(v) < 1e100 else (v if v > 0 else -0.0), x)
+
+
+@mutant("prelu", "channel_loop", "a Python loop over the channels")
+def prelu(x, weight):  # noqa: F811
+    if x.ndim < 2 or len(weight) == 1:
+        return _solution().prelu(x, weight)
+    out = np.empty_like(x)
+    for c in range(x.shape[1]):
+        out[:, c] = np.where(x[:, c] > 0, x[:, c], weight[c] * x[:, c])
+    return out
+
+
+@mutant("perceptron_predict", "row_loop", "a Python loop over the samples")
+def perceptron_predict(x, w, b):  # noqa: F811
+    return np.array([1.0 if xi @ w + b >= 0 else 0.0 for xi in x], dtype=x.dtype).reshape(len(x))
+
+
+@mutant("dense_forward", "row_loop", "a Python loop over the samples")
+def dense_forward(x, W, b):  # noqa: F811
+    out = np.empty((x.shape[0], W.shape[1]), dtype=np.result_type(x, W, b))
+    for i in range(x.shape[0]):
+        out[i] = x[i] @ W + b
+    return out, (x, W, b)
+
+
+@mutant("softmax", "axis_loop", "max and sum by a Python loop along the softmax axis")
+def softmax(x, axis=-1):  # noqa: F811
+    z = np.moveaxis(x, axis, 0)
+    m = z[0].copy()
+    for row in z[1:]:
+        m = np.maximum(m, row)
+    e = np.exp(z - m)
+    total = np.zeros_like(m)
+    for row in e:
+        total += row
+    return np.moveaxis(e / total, 0, axis)
+
+
+@mutant("mlp_forward", "sample_loop", "a Python loop over the samples, one vector through the network at a time")
+def mlp_forward(x, weights, biases, activation="relu", output_activation=None):  # noqa: F811
+    rows = [_solution().mlp_forward(x[i:i + 1], weights, biases, activation, output_activation) for i in range(len(x))]
+    return np.concatenate(rows) if rows else _solution().mlp_forward(x, weights, biases, activation, output_activation)
+
+
+@mutant("mlp_forward", "unit_loop", "a Python loop over the units of each layer (one dot product per unit)")
+def mlp_forward(x, weights, biases, activation="relu", output_activation=None):  # noqa: F811
+    a = x
+    for layer, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        z = np.empty((a.shape[0], W.shape[1]), dtype=x.dtype)
+        for j in range(W.shape[1]):
+            z[:, j] = a @ W[:, j] + b[j]
+        name = output_activation if layer == len(weights) - 1 else activation
+        a = z if name is None else _activate(name, z)
+    return a
+
+
+@mutant("perceptron_train", "feature_loop", "each prediction's dot product by a Python loop over the features")
+def perceptron_train(x, y, lr=1.0, epochs=100):  # noqa: F811
+    w, b, mistakes = np.zeros(x.shape[1], dtype=x.dtype), 0.0, []
+    for _ in range(epochs):
+        wrong = 0
+        for xi, yi in zip(x, y, strict=True):
+            total = b
+            for j in range(len(w)):
+                total += float(xi[j]) * float(w[j])
+            error = float(yi) - float(total >= 0)
+            if error:
+                w, b, wrong = (w + lr * error * xi).astype(x.dtype), b + lr * error, wrong + 1
+        mistakes.append(wrong)
+        if wrong == 0:
+            break
+    return w, b, mistakes
+
+
+@mutant("log_softmax", "axis_loop", "the max and the log-sum-exp by a Python loop along the softmax axis")
+def log_softmax(x, axis=-1):  # noqa: F811
+    z = np.moveaxis(x, axis, 0)
+    m = z[0].copy()
+    for row in z[1:]:
+        m = np.maximum(m, row)
+    total = np.zeros_like(m)
+    for row in z:
+        total += np.exp(row - m)
+    return np.moveaxis(z - m - np.log(total), 0, axis)
+
+
+@mutant("softmax", "global_max_shift", "subtracts the maximum of the whole array, not of each row")
+def softmax(x, axis=-1):  # noqa: F811
+    with np.errstate(invalid="ignore"):
+        e = np.exp(x - x.max())
+        return e / e.sum(axis=axis, keepdims=True)

@@ -379,3 +379,190 @@ def clip_grad_value(grads, clip_value):
 def clip_grad_value(grads, clip_value):  # noqa: F811
     for g in grads:
         g = np.clip(g, -clip_value, clip_value)  # noqa: F841, PLW2901
+
+
+# ---------------------------------------------------------------- the whole domain, defaults, opt.lr
+@mutant("SGD", "slice_assignment", "param[:] = param - lr * g: right for arrays with an axis, an error for 0-d ones")
+class SGD(S.SGD):  # noqa: F811
+    def update(self, param, grad, state):
+        state["step"] += 1
+        param[:] = param - self.lr * (grad + self.weight_decay * param)
+
+
+def _lr_read_once(cls):
+    """An optimizer that keeps the lr given to its constructor: a schedule's opt.lr is never seen."""
+
+    class ReadOnce(cls):
+        def update(self, param, grad, state):
+            first = state.setdefault("first_lr", self.lr)
+            lr, self.lr = self.lr, first
+            try:
+                cls.update(self, param, grad, state)
+            finally:
+                self.lr = lr
+
+    return ReadOnce
+
+
+for _name in ("Adam", "Adagrad"):
+    mutant(_name, "lr_read_once", "keeps the lr given to the constructor: a schedule's opt.lr is never seen")(
+        _lr_read_once(getattr(S, _name)))
+
+
+@mutant("Adam", "default_eps_1e7", "eps defaults to 1e-7 (Keras's), not torch's 1e-8")
+class Adam(S.Adam):  # noqa: F811
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-7, weight_decay=0.0, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+@mutant("RMSprop", "default_alpha_0_9", "alpha defaults to 0.9 (Keras's rho), not torch's 0.99")
+class RMSprop(S.RMSprop):  # noqa: F811
+    def __init__(self, params, lr=1e-2, alpha=0.9, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        super().__init__(params, lr, alpha, eps, weight_decay, momentum, centered)
+
+
+@mutant("Adadelta", "default_rho_0_95", "rho defaults to 0.95 (Keras's), not torch's 0.9")
+class Adadelta(S.Adadelta):  # noqa: F811
+    def __init__(self, params, lr=1.0, rho=0.95, eps=1e-6, weight_decay=0.0):
+        super().__init__(params, lr, rho, eps, weight_decay)
+
+
+@mutant("AdamW", "default_no_decay", "weight_decay defaults to 0 (Adam's), not 1e-2")
+class AdamW(S.AdamW):  # noqa: F811
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+@mutant("ewa", "default_uncorrected", "bias_correction defaults to False")
+def ewa(x, beta, bias_correction=False):  # noqa: F811
+    return S.ewa(x, beta, bias_correction)
+
+
+@mutant("StepLR", "default_gamma_half", "gamma defaults to 0.5 instead of 0.1")
+class StepLR(S.StepLR):  # noqa: F811
+    def __init__(self, optimizer, step_size, gamma=0.5):
+        super().__init__(optimizer, step_size, gamma)
+
+
+@mutant("clip_grad_norm", "no_epsilon", "coef = max_norm / total_norm, without torch's + 1e-6")
+def clip_grad_norm(grads, max_norm, norm_type=2.0):  # noqa: F811
+    total = S.clip_grad_norm([g.copy() for g in grads], 1e300, norm_type)
+    coef = min(1.0, max_norm / float(total)) if float(total) else 1.0
+    for g in grads:
+        g *= coef
+    return total
+
+
+@mutant("clip_grad_norm", "slice_assignment", "g[:] = g * coef: an error for 0-d gradients")
+def clip_grad_norm(grads, max_norm, norm_type=2.0):  # noqa: F811
+    total = S.clip_grad_norm([g.copy() for g in grads], 1e300, norm_type)
+    coef = min(1.0, max_norm / (float(total) + 1e-6))
+    for g in grads:
+        g[:] = g * coef
+    return total
+
+
+@mutant("clip_grad_norm", "default_1_norm", "norm_type defaults to 1")
+def clip_grad_norm(grads, max_norm, norm_type=1.0):  # noqa: F811
+    return S.clip_grad_norm(grads, max_norm, norm_type)
+
+
+@mutant("clip_grad_value", "slice_assignment", "g[:] = np.clip(g, ...): an error for 0-d gradients")
+def clip_grad_value(grads, clip_value):  # noqa: F811
+    for g in grads:
+        g[:] = np.clip(g, -clip_value, clip_value)
+
+
+# ---------------------------------------------------------------- loops (correct, but slow)
+def _row_loop(cls):
+    """An optimizer that runs its (right) update one row of each parameter at a time: every
+    row has its own state, whose arrays are views of the parameter's state arrays."""
+
+    class Looped(cls):
+        def update(self, param, grad, state):
+            if param.ndim == 0:
+                return cls.update(self, param, grad, state)
+            if "_rows" not in state:
+                state["_rows"] = [{k: v[i:i + 1] if isinstance(v, np.ndarray) else v for k, v in state.items()}
+                                  for i in range(len(param))]
+            for i, row in enumerate(state["_rows"]):
+                cls.update(self, param[i:i + 1], grad[i:i + 1], row)
+            first = state["_rows"][0]
+            state["step"] = first["step"]
+            if state.get("momentum_buffer", 0) is None and first.get("momentum_buffer") is not None:
+                state["momentum_buffer"] = np.concatenate([r["momentum_buffer"] for r in state["_rows"]])
+                for i, row in enumerate(state["_rows"]):
+                    row["momentum_buffer"] = state["momentum_buffer"][i:i + 1]
+
+    return Looped
+
+
+for _name in ("SGD", "RMSprop", "Adadelta", "Adam", "AdamW"):
+    mutant(_name, "row_loop", "the update run one row of each parameter at a time")(_row_loop(getattr(S, _name)))
+
+
+@mutant("Adagrad", "element_loop", "the update run one element at a time")
+class Adagrad(S.Adagrad):  # noqa: F811
+    def update(self, param, grad, state):
+        state["step"] += 1
+        clr = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
+        s = state["sum"]
+        for idx in np.ndindex(param.shape):
+            g = grad[idx] + self.weight_decay * param[idx]
+            s[idx] += g * g
+            param[idx] -= clr * g / (math.sqrt(s[idx]) + self.eps)
+
+
+@mutant("ewa", "element_loop", "a Python loop over the trailing elements as well as over t")
+def ewa(x, beta, bias_correction=True):  # noqa: F811
+    out = np.empty_like(x)
+    for idx in np.ndindex(x.shape[1:]):
+        out[(slice(None), *idx)] = S.ewa(x[(slice(None), *idx)], beta, bias_correction)
+    return out
+
+
+@mutant("clip_grad_norm", "element_loop", "the norm summed one element at a time")
+def clip_grad_norm(grads, max_norm, norm_type=2.0):  # noqa: F811
+    total = 0.0
+    for g in grads:
+        for v in g.ravel().tolist():
+            total = max(total, abs(v)) if norm_type == math.inf else total + abs(v) ** norm_type
+    total = total if norm_type == math.inf else total ** (1 / norm_type)
+    coef = min(1.0, max_norm / (total + 1e-6))
+    for g in grads:
+        g *= coef
+    return grads[0].dtype.type(total)
+
+
+@mutant("clip_grad_value", "row_loop", "np.clip one row at a time")
+def clip_grad_value(grads, clip_value):  # noqa: F811
+    for g in grads:
+        if g.ndim == 0:
+            np.clip(g, -clip_value, clip_value, out=g)
+            continue
+        for i in range(len(g)):
+            g[i] = np.clip(g[i], -clip_value, clip_value)
+
+
+@mutant("ExponentialLR", "compounds_current_lr", "lr_at multiplies the optimizer's current lr by gamma: right "
+        "only when called once per step(), in order")
+class ExponentialLR(S.ExponentialLR):  # noqa: F811
+    def lr_at(self, epoch):
+        return self.base_lr if epoch == 0 else self.optimizer.lr * self.gamma
+
+
+@mutant("clip_grad_value", "rebinds_items", "grads[i] = np.clip(grads[i], ...): the list gets new arrays, the "
+        "caller's arrays (held elsewhere, as model.grads) stay as they were")
+def clip_grad_value(grads, clip_value):  # noqa: F811
+    for i, g in enumerate(grads):
+        grads[i] = np.clip(g, -clip_value, clip_value)
+
+
+@mutant("clip_grad_norm", "rebinds_items", "grads[i] = grads[i] * coef: new arrays in the list, the caller's "
+        "arrays unchanged")
+def clip_grad_norm(grads, max_norm, norm_type=2.0):  # noqa: F811
+    total = S.clip_grad_norm([g.copy() for g in grads], 1e300, norm_type)
+    coef = min(1.0, max_norm / (total + 1e-6))
+    for i, g in enumerate(grads):
+        grads[i] = (g * coef).astype(g.dtype)
+    return total

@@ -401,3 +401,128 @@ class ModelCheckpoint(S.ModelCheckpoint):  # noqa: F811
 class ModelCheckpoint(S.ModelCheckpoint):  # noqa: F811
     def load(self, epoch=None):
         return super().load(min(self.saved) if epoch is None else epoch)
+
+
+# ---------------------------------------------------------------- the whole domain, defaults, attributes
+@mutant("dropout", "default_p_0_2", "p defaults to 0.2 instead of 0.5", replaces="dropout_forward")
+def dropout_forward(x, p=0.2, train=True, seed=None):  # noqa: F811
+    return S.dropout_forward(x, p, train, seed)
+
+
+@mutant("batchnorm", "one_pass_variance", "var = mean(x**2) - mean(x)**2: loses every digit when the mean is "
+        "large and the spread small", replaces="batchnorm_forward")
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True, momentum=0.1, eps=1e-5):  # noqa: F811
+    if not train:
+        return S.batchnorm_forward(x, gamma, beta, running_mean, running_var, train, momentum, eps)
+    axes = (0, *range(2, x.ndim))
+    shape = [1] * x.ndim
+    shape[1] = x.shape[1]
+    m = x.size // x.shape[1]
+    mean = x.mean(axis=axes, keepdims=True)
+    var = (x * x).mean(axis=axes, keepdims=True) - mean * mean
+    new_mean = (1 - momentum) * running_mean + momentum * mean.reshape(-1)
+    new_var = (1 - momentum) * running_var + momentum * var.reshape(-1) * (m / (m - 1))
+    with np.errstate(invalid="ignore"):
+        inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    out = gamma.reshape(shape) * x_hat + beta.reshape(shape)
+    d = x.dtype
+    return out.astype(d), (x_hat, gamma.reshape(shape), inv_std, axes, train), new_mean.astype(d), new_var.astype(d)
+
+
+@mutant("batchnorm", "axes_0_2_3", "reduces over axes (0, 2, 3) whenever x is not 2-D: breaks (N, C, L) and 5-D "
+        "inputs", replaces="batchnorm_forward")
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True, momentum=0.1, eps=1e-5):  # noqa: F811
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    return _bn(x, gamma, beta, running_mean, running_var, train, momentum, eps, axes=tuple(a for a in axes
+                                                                                          if a < x.ndim))
+
+
+@mutant("batchnorm", "default_momentum_0_9", "momentum defaults to 0.9 (the weight of the old average)",
+        replaces="batchnorm_forward")
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True, momentum=0.9, eps=1e-5):  # noqa: F811
+    return S.batchnorm_forward(x, gamma, beta, running_mean, running_var, train, momentum, eps)
+
+
+@mutant("layernorm", "one_pass_variance", "var = mean(x**2) - mean(x)**2", replaces="layernorm_forward")
+def layernorm_forward(x, gamma, beta, eps=1e-5):  # noqa: F811
+    axes = tuple(range(x.ndim - gamma.ndim, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = (x * x).mean(axis=axes, keepdims=True) - mean * mean
+    with np.errstate(invalid="ignore"):
+        inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    return (gamma * x_hat + beta).astype(x.dtype), (x_hat, gamma, inv_std, axes)
+
+
+@mutant("layernorm", "default_eps_1e3", "eps defaults to 1e-3 (Keras's) instead of 1e-5", replaces="layernorm_forward")
+def layernorm_forward(x, gamma, beta, eps=1e-3):  # noqa: F811
+    return S.layernorm_forward(x, gamma, beta, eps)
+
+
+@mutant("EarlyStopping", "own_counter", "counts bad epochs in its own attribute: wait stays 0")
+class EarlyStopping(S.EarlyStopping):  # noqa: F811
+    def update(self, logs, weights=None):
+        self.wait = getattr(self, "bad_epochs", 0)
+        stop = super().update(logs, weights)
+        self.bad_epochs, self.wait = self.wait, 0
+        return stop
+
+
+@mutant("EarlyStopping", "default_patience_2", "patience defaults to 2 instead of 0 (0 and 1 both stop at the "
+        "first bad epoch)")
+class EarlyStopping(S.EarlyStopping):  # noqa: F811
+    def __init__(self, monitor="val_loss", mode="min", min_delta=0.0, patience=2, restore_best_weights=False):
+        super().__init__(monitor, mode, min_delta, patience, restore_best_weights)
+
+
+@mutant("ModelCheckpoint", "best_epoch_never_set", "tracks the best value but never sets best_epoch")
+class ModelCheckpoint(S.ModelCheckpoint):  # noqa: F811
+    def update(self, logs, weights):
+        saved = super().update(logs, weights)
+        self.best_epoch = None
+        return saved
+
+
+# ---------------------------------------------------------------- loops (correct, but slow)
+@mutant("dropout", "row_loop", "the mask drawn and applied one row at a time", replaces="dropout_forward")
+def dropout_forward(x, p=0.5, train=True, seed=None):  # noqa: F811
+    if not train or p == 0 or x.ndim == 0:
+        return S.dropout_forward(x, p, train, seed)
+    rng, scale = np.random.default_rng(seed), (0.0 if p >= 1 else 1 / (1 - p))
+    mask = np.empty(x.shape, dtype=bool)
+    for i in range(len(x)):
+        mask[i] = rng.random(x.shape[1:]) >= p
+    return (x * mask * scale).astype(x.dtype), (mask, scale)
+
+
+@mutant("batchnorm", "channel_loop", "the statistics of one feature (channel) at a time", replaces="batchnorm_forward")
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, train=True, momentum=0.1, eps=1e-5):  # noqa: F811
+    if not train:
+        return S.batchnorm_forward(x, gamma, beta, running_mean, running_var, train, momentum, eps)
+    c = x.shape[1]
+    mean, var = np.empty(c, x.dtype), np.empty(c, x.dtype)
+    for k in range(c):
+        values = x[:, k]
+        mean[k] = values.mean()
+        var[k] = ((values - mean[k]) ** 2).mean()
+    shape = [1] * x.ndim
+    shape[1] = c
+    m = x.size // c
+    inv_std = 1.0 / np.sqrt(var.reshape(shape) + eps)
+    x_hat = (x - mean.reshape(shape)) * inv_std
+    out = gamma.reshape(shape) * x_hat + beta.reshape(shape)
+    axes = (0, *range(2, x.ndim))
+    new_mean = (1 - momentum) * running_mean + momentum * mean
+    new_var = (1 - momentum) * running_var + momentum * var * (m / (m - 1))
+    d = x.dtype
+    return out.astype(d), (x_hat, gamma.reshape(shape), inv_std, axes, train), new_mean.astype(d), new_var.astype(d)
+
+
+@mutant("layernorm", "row_loop", "one sample normalised at a time", replaces="layernorm_forward")
+def layernorm_forward(x, gamma, beta, eps=1e-5):  # noqa: F811
+    if x.ndim == gamma.ndim:
+        return S.layernorm_forward(x, gamma, beta, eps)
+    rows = [S.layernorm_forward(x[i], gamma, beta, eps) for i in range(len(x))]
+    out = np.stack([r[0] for r in rows]) if rows else S.layernorm_forward(x, gamma, beta, eps)[0]
+    return out, S.layernorm_forward(x, gamma, beta, eps)[1]

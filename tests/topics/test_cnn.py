@@ -1,5 +1,12 @@
 """Topic 6 — cnn: property tests against torch (F.conv2d, F.max_pool2d, F.avg_pool2d and
-their autograd), the capstone CNN on the 8x8 digits, and speed gates."""
+their autograd), the capstone CNN on the 8x8 digits, and speed gates.
+
+Domain: non-square images and kernels, stride 1..4 and padding 0..3 (pooling: padding up
+to kernel_size // 2, as torch), every option left out now and then (its default), ties in
+overlapping and padded pooling windows, padding counted and not counted by average
+pooling, flatten of 2- to 5-D inputs, the CNN built with its defaults."""
+
+import math
 
 import numpy as np
 import pytest
@@ -9,10 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradeschool.datasets import load_digits
-from gradeschool.testing import assert_speed, check_forward, check_layer, compare
+from gradeschool.testing import check_forward, check_layer, compare
 from gradeschool.testing import strategies as gs
+from gradeschool.testing.gates import label, normal
 from gradeschool.testing.hints import mistake
+from gradeschool.testing.speed import Gate, gate_params, limited, run_gate
 from gradeschool.testing.strategies import cnn as ts
+from gradeschool.testing.strategies.regularization import without_none
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 DOUT_SIZE = 4.0  # check_layer's upstream gradient is standard normal: |dout| < 4 in practice
@@ -20,7 +30,7 @@ DOUT_SIZE = 4.0  # check_layer's upstream gradient is standard normal: |dout| < 
 
 # ---------------------------------------------------------------- padding and sizes
 @pytest.mark.exercise("pad2d")
-@given(x=ts.image_batches(), pad=st.integers(0, 3))
+@given(x=ts.image_batches(empty=True), pad=st.integers(0, 5))
 def test_pad2d_matches_torch(impl, device, x, pad):
     check_forward(impl.pad2d, lambda t, p: F.pad(t, (p, p, p, p)), x, pad, argnames=["x", "pad"],
                   device=device)
@@ -34,8 +44,7 @@ def test_output_size_matches_torch(impl, size):
     got = impl.output_size(n, f, p, s)
     assert isinstance(got, int | np.integer) and not isinstance(got, bool) and got == expected, (
         f"output_size(n={n}, f={f}, p={p}, s={s}) returned {got!r}; torch's F.conv2d gives {expected} "
-        "output pixels\n  hint: (n + 2p - f) // s + 1: padding on both sides, and the floor division "
-        "// (an int) drops a last window that would stick out.")
+        f"output pixels\n  hint: {mistake('output_size', 'formula')}")
 
 
 # ---------------------------------------------------------------- convolution
@@ -43,13 +52,30 @@ def test_output_size_matches_torch(impl, size):
 @given(case=ts.conv2d_problems())
 def test_conv2d_matches_torch(impl, device, case):
     x, w, b, stride, padding = case
+    kwargs = without_none(stride=stride, padding=padding)
+    stride, padding = stride or 1, padding or 0
     (n, c, h, width), (f, _, hh, ww) = x.shape, w.shape
     positions = ((h + 2 * padding - hh) // stride + 1) * ((width + 2 * padding - ww) // stride + 1)
     ax, aw = float(np.abs(x).max(initial=1)), float(np.abs(w).max(initial=1))
     check_layer(impl.conv2d_forward, impl.conv2d_backward, F.conv2d, x, w, b, grad_wrt=[0, 1, 2],
-                argnames=["x", "w", "b"], kwargs={"stride": stride, "padding": padding}, device=device,
+                argnames=["x", "w", "b"], kwargs=kwargs, device=device,
                 scale=max(ax * aw, DOUT_SIZE * ax, DOUT_SIZE * aw),
                 terms=max(c * hh * ww, f * hh * ww, n * positions))
+
+
+@pytest.mark.exercise("conv2d")
+@DTYPES
+def test_conv2d_every_stride_and_padding(impl, device, dtype):
+    """A non-square image and kernel, strides 1 to 3 and paddings 0 to 2: every
+    combination, forward and backward (a stride applied to the rows only, or a padding to
+    one side only, fails)."""
+    rng = np.random.default_rng(14)
+    x, w, b = normal(rng, (2, 2, 7, 6), dtype), normal(rng, (3, 2, 3, 2), dtype), normal(rng, 3, dtype)
+    for stride in (1, 2, 3):
+        for padding in (0, 1, 2):
+            check_layer(impl.conv2d_forward, impl.conv2d_backward, F.conv2d, x, w, b, grad_wrt=[0, 1, 2],
+                        argnames=["x", "w", "b"], kwargs={"stride": stride, "padding": padding}, device=device,
+                        scale=4 * DOUT_SIZE, terms=84)
 
 
 @pytest.mark.exercise("conv2d")
@@ -61,8 +87,7 @@ def test_conv2d_is_a_cross_correlation(impl, dtype):
     out, _ = impl.conv2d_forward(x, w, np.zeros(1, dtype=dtype))
     expected = np.array([[0, 30, 30, 0]] * 4, dtype=dtype)[None, None]
     compare(out, expected, dtype=dtype, call="conv2d_forward(6x6 image bright on the left, "
-            "w = [[1, 0, -1]] * 3, b = 0)", hint="no flipping of the filter: out[i, j] = sum of "
-            "x[i + k, j + l] * w[k, l] (a cross-correlation, as torch's F.conv2d).")
+            "w = [[1, 0, -1]] * 3, b = 0)", hint=mistake("conv2d", "flipped_filter"))
 
 
 # ---------------------------------------------------------------- pooling
@@ -71,8 +96,20 @@ def test_conv2d_is_a_cross_correlation(impl, dtype):
 def test_maxpool2d_matches_torch(impl, device, case):
     x, k, stride, padding = case
     check_layer(impl.maxpool2d_forward, impl.maxpool2d_backward, F.max_pool2d, x, grad_wrt=[0],
-                argnames=["x"], kwargs={"kernel_size": k, "stride": stride, "padding": padding},
+                argnames=["x"], kwargs=dict(kernel_size=k, **without_none(stride=stride, padding=padding)),
                 device=device)
+
+
+@pytest.mark.exercise("maxpool2d")
+@given(case=ts.pool2d_problems(ties=True))
+def test_maxpool2d_ties_match_torch_on_the_cpu(impl, case):
+    """Values from {-1, 0, 1}: most windows, overlapping and padded ones included, hold
+    several maxima. torch's CPU kernel, like the docstring, sends the gradient to the first
+    maximum in row-major order (a GPU may choose another)."""
+    x, k, stride, padding = case
+    check_layer(impl.maxpool2d_forward, impl.maxpool2d_backward, F.max_pool2d, x, grad_wrt=[0],
+                argnames=["x"], kwargs=dict(kernel_size=k, **without_none(stride=stride, padding=padding)),
+                device="cpu", hint=mistake("maxpool2d", "ties"))
 
 
 @pytest.mark.exercise("maxpool2d")
@@ -94,14 +131,46 @@ def test_maxpool2d_ties_go_to_the_first_maximum(impl, kernel_size, stride, paddi
             what="the gradient w.r.t. x", hint=mistake("maxpool2d", "ties"))
 
 
-@pytest.mark.exercise("avgpool2d", weight=3)
-@given(case=ts.pool2d_problems(), count_include_pad=st.booleans())
-def test_avgpool2d_matches_torch(impl, device, case, count_include_pad):
-    x, k, stride, padding = case
+def check_avgpool(impl, device, x, **kwargs):
     check_layer(impl.avgpool2d_forward, impl.avgpool2d_backward, F.avg_pool2d, x, grad_wrt=[0],
                 argnames=["x"], device=device, scale=float(np.abs(x).max(initial=1)) * DOUT_SIZE,
-                terms=k * k, kwargs={"kernel_size": k, "stride": stride, "padding": padding,
-                                     "count_include_pad": count_include_pad})
+                terms=kwargs["kernel_size"] ** 2, kwargs=kwargs,
+                hint=mistake("avgpool2d", "padding") if kwargs.get("padding") else None)
+
+
+@pytest.mark.parametrize("name, torch_pool, kwargs", [
+    pytest.param("maxpool2d", F.max_pool2d, {"kernel_size": 2}, marks=pytest.mark.exercise("maxpool2d"), id="max"),
+    pytest.param("avgpool2d", F.avg_pool2d, {"kernel_size": 3, "padding": 1}, marks=pytest.mark.exercise("avgpool2d"),
+                 id="avg"),
+])
+def test_pooling_defaults(impl, device, name, torch_pool, kwargs):
+    """The options left out: stride None (= kernel_size), padding 0, count_include_pad True."""
+    x = normal(np.random.default_rng(8), (2, 2, 6, 7), np.float64)
+    check_layer(impl.get(f"{name}_forward"), impl.get(f"{name}_backward"), torch_pool, x, grad_wrt=[0],
+                argnames=["x"], kwargs=kwargs, device=device, name=f"{name}_forward",
+                hint=mistake(name, "defaults"))
+
+
+@pytest.mark.exercise("avgpool2d", weight=3)
+@given(case=ts.pool2d_problems(), count_include_pad=st.sampled_from([True, False, None]))
+def test_avgpool2d_matches_torch(impl, device, case, count_include_pad):
+    x, k, stride, padding = case
+    check_avgpool(impl, device, x, kernel_size=k,
+                  **without_none(stride=stride, padding=padding, count_include_pad=count_include_pad))
+
+
+@pytest.mark.exercise("avgpool2d")
+@pytest.mark.parametrize("count_include_pad", [True, False, None], ids=["counted", "not-counted", "default"])
+def test_avgpool2d_windows_over_the_padding(impl, device, count_include_pad):
+    """Windows that reach into the padding, with padding counted in the divisor or not
+    (and the default, counted): every kernel size, stride and padding torch allows up to 4."""
+    rng = np.random.default_rng(4)
+    x = normal(rng, (1, 2, 5, 6), np.float64)
+    for k in range(2, 5):
+        for stride in range(1, 4):
+            for padding in range(1, k // 2 + 1):
+                check_avgpool(impl, device, x, kernel_size=k, stride=stride, padding=padding,
+                              **without_none(count_include_pad=count_include_pad))
 
 
 # ---------------------------------------------------------------- flatten and Sobel
@@ -119,11 +188,13 @@ def sobel_reference(x, padding=0):
 
 @pytest.mark.exercise("sobel_edges", weight=2)
 @given(dtype=gs.dtypes, size=st.tuples(st.integers(1, 3), st.integers(1, 9), st.integers(1, 9)),
-       padding=st.integers(0, 2), data=st.data())
+       padding=st.one_of(st.none(), st.integers(0, 3)), data=st.data())
 def test_sobel_edges_matches_torch(impl, device, dtype, size, padding, data):
+    """padding 0..3, or left out (the default 0)."""
     n, h, w = size
-    x = data.draw(gs.arrays(dtype, (n, 1, max(h, 3 - 2 * padding), max(w, 3 - 2 * padding)), 0.0, 1.0))
-    check_forward(impl.sobel_edges, sobel_reference, x, argnames=["x"], kwargs={"padding": padding},
+    p = padding or 0
+    x = data.draw(gs.arrays(dtype, (n, 1, max(h, 3 - 2 * p), max(w, 3 - 2 * p)), 0.0, 1.0))
+    check_forward(impl.sobel_edges, sobel_reference, x, argnames=["x"], kwargs=without_none(padding=padding),
                   device=device, scale=4.0, terms=9)
 
 
@@ -136,8 +207,7 @@ def test_sobel_finds_a_vertical_edge(impl):
     expected = np.zeros((1, 2, 4, 4))
     expected[0, 0, :, 1:3] = 4.0
     compare(edges, expected, dtype=x.dtype, call="sobel_edges(6x6 image, left half 1, right half 0)",
-            hint="channel 0 is the vertical-edge filter [[1, 0, -1], [2, 0, -2], [1, 0, -1]], "
-            "channel 1 its transpose (horizontal edges).")
+            hint=mistake("sobel_edges", "channel_order"))
 
 
 # ---------------------------------------------------------------- the capstone CNN
@@ -192,37 +262,70 @@ def test_cnn_loss_matches_torch(impl, dtype):
     expected = F.cross_entropy(ref(torch.tensor(x.astype(np.float64))), torch.tensor(y))
     expected.backward()
     call = f"CNN(filters=3, hidden=7).loss(x: {dtype.__name__} {x.shape}, y: {y.shape})"
-    assert isinstance(loss, float | np.floating), f"{call} returned {loss!r}, expected a float"
+    assert isinstance(loss, float), (f"{call} returned {loss!r} ({type(loss).__name__}), expected a Python "
+                                     f"float\n  hint: {mistake('CNN', 'python_float')}")
     compare(np.asarray(loss).astype(dtype), expected, call=call, what="the loss", terms=64)
     compare_grads(model, ref, call, dtype)
+
+
+FIT_DEFAULTS = {"epochs": 10, "lr": 0.05, "momentum": 0.9, "batch_size": 32, "seed": 0}
+
+
+def torch_fit(ref, x, y, epochs, lr, momentum, batch_size, seed):
+    """CNN.fit's documented protocol with torch.optim.SGD: the history of epoch losses."""
+    optimizer = torch.optim.SGD(list(ref.p.values()), lr=lr, momentum=momentum)
+    rng, history = np.random.default_rng(seed), []
+    for _ in range(epochs):
+        order, losses = rng.permutation(len(x)), []
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(ref(torch.tensor(x[batch].astype(np.float64))), torch.tensor(y[batch]))
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        history.append(np.mean(losses))
+    return history
+
+
+def check_fit(model, x, y, call, **options):
+    """model.fit(x, y, **options) against torch_fit from the same starting parameters."""
+    ref = TorchCNN(model.params)
+    expected_history = torch_fit(ref, x, y, **{**FIT_DEFAULTS, **options})
+    history = model.fit(x, y, **options)
+    call += f".fit(x: {x.shape}, y, {', '.join(f'{k}={v!r}' for k, v in options.items())})"
+    compare(np.asarray(history, dtype=np.float64), np.array(expected_history), call=call,
+            what="the history of epoch losses", terms=64)
+    for key, tensor in ref.p.items():
+        compare(model.params[key], tensor, call=call, what=f"params[{key!r}] after training", terms=64,
+                hint=mistake("CNN", "training_order"))
 
 
 @pytest.mark.exercise("CNN")
 @pytest.mark.parametrize("batch_size", [8, 3])
 def test_cnn_fit_follows_torch_sgd(impl, batch_size):
     x, y = small_batch(np.float64, n=8, seed=3)
-    model = impl.CNN(filters=3, hidden=7, seed=3)
-    ref = TorchCNN(model.params)
-    optimizer = torch.optim.SGD(list(ref.p.values()), lr=0.1, momentum=0.9)
-    rng, expected_history = np.random.default_rng(5), []
-    for _ in range(2):
-        order, losses = rng.permutation(len(x)), []
-        for start in range(0, len(x), batch_size):
-            batch = order[start:start + batch_size]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(ref(torch.tensor(x[batch])), torch.tensor(y[batch]))
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        expected_history.append(np.mean(losses))
-    history = model.fit(x, y, epochs=2, lr=0.1, momentum=0.9, batch_size=batch_size, seed=5)
-    call = f"CNN(filters=3, hidden=7).fit(x: {x.shape}, y, epochs=2, lr=0.1, momentum=0.9, batch_size={batch_size})"
-    compare(np.asarray(history, dtype=np.float64), np.array(expected_history), call=call,
-            what="the history of epoch losses", terms=64)
-    for key, tensor in ref.p.items():
-        compare(model.params[key], tensor, call=call, what=f"params[{key!r}] after training", terms=64,
-                hint="torch.optim.SGD with momentum, the samples in the order of "
-                     "np.random.default_rng(seed).permutation(N), a fresh permutation each epoch.")
+    check_fit(impl.CNN(filters=3, hidden=7, seed=3), x, y, "CNN(filters=3, hidden=7)", epochs=2, lr=0.1,
+              momentum=0.9, batch_size=batch_size, seed=5)
+
+
+CNN_SHAPES = {"W1": (8, 1, 3, 3), "b1": (8,), "W2": (128, 64), "b2": (64,), "W3": (64, 10), "b3": (10,)}
+
+
+@pytest.mark.exercise("CNN")
+def test_cnn_defaults(impl):
+    """CNN() with its defaults (8 filters, 64 hidden units, 10 classes, float64): its
+    parameters and gradients by name and shape, and fit with its own defaults (10 epochs,
+    lr 0.05, momentum 0.9, batches of 32, seed 0) on 40 images against torch."""
+    model = impl.CNN()
+    shapes = {k: getattr(v, "shape", None) for k, v in model.params.items()}
+    assert shapes == CNN_SHAPES and all(v.dtype == np.float64 for v in model.params.values()), (
+        f"CNN().params has the shapes {shapes}, expected float64 arrays of shapes {CNN_SHAPES}")
+    x, y = small_batch(np.float64, n=40, seed=6)
+    model.loss(x[:4], y[:4])
+    grads = {k: getattr(v, "shape", None) for k, v in model.grads.items()}
+    assert grads == CNN_SHAPES, f"after CNN().loss(...), grads has the shapes {grads}, expected {CNN_SHAPES}"
+    check_fit(model, x, y, "CNN()")
 
 
 @pytest.mark.exercise("CNN", weight=3)
@@ -238,73 +341,145 @@ def test_cnn_learns_digits(impl):
     assert accuracy >= 0.97, (
         f"CNN().fit(8x8 digits: {X_train.shape}, epochs=10, lr=0.05, momentum=0.9, batch_size=32) "
         f"reached {accuracy:.1%} test accuracy, expected at least 97%; epoch losses "
-        f"{', '.join(f'{v:.3f}' for v in history)}\n  hint: the gradient tests above pass? Then check "
-        "the optimizer step (every parameter, in place) and predict (argmax along axis 1).")
+        f"{', '.join(f'{v:.3f}' for v in history)}\n  hint: {mistake('CNN', 'accuracy')}")
 
 
 # ---------------------------------------------------------------- speed
-def conv_forward_backward(impl):
+def conv_pass(impl):
     def conv2d_forward_backward(x, w, b, dout):
         out, cache = impl.conv2d_forward(x, w, b, stride=1, padding=1)
-        return impl.conv2d_backward(dout, cache)
+        return out, *impl.conv2d_backward(dout, cache)
 
     return conv2d_forward_backward
 
 
-def torch_conv_forward_backward(x, w, b, dout):
+def torch_conv_pass(x, w, b, dout):
     with torch.enable_grad():
-        x, w, b = (t.detach().requires_grad_() for t in (x, w, b))
-        return torch.autograd.grad(F.conv2d(x, w, b, stride=1, padding=1), (x, w, b), dout)
+        leaves = [t.detach().requires_grad_() for t in (x, w, b)]
+        out = F.conv2d(*leaves, stride=1, padding=1)
+        return out.detach(), *torch.autograd.grad(out, leaves, dout)
 
 
-def pool_forward_backward(impl):
-    def maxpool2d_forward_backward(x, dout):
-        out, cache = impl.maxpool2d_forward(x, 2)
-        return impl.maxpool2d_backward(dout, cache)
+def pool_pass(name, **options):
+    def pool_forward_backward(impl):
+        def forward_backward(x, dout):
+            out, cache = impl.get(f"{name}_forward")(x, 2, **options)
+            return out, impl.get(f"{name}_backward")(dout, cache)
 
-    return maxpool2d_forward_backward
+        return forward_backward
+
+    return pool_forward_backward
 
 
-def torch_pool_forward_backward(x, dout):
+def torch_pool_pass(torch_pool, **options):
+    def forward_backward(x, dout):
+        with torch.enable_grad():
+            t = x.detach().requires_grad_()
+            out = torch_pool(t, 2, **options)
+            return out.detach(), torch.autograd.grad(out, t, dout)[0]
+
+    return forward_backward
+
+
+def flatten_pass(impl):
+    def flatten_forward_backward(x, dout):
+        out, cache = impl.flatten_forward(x)
+        return out, impl.flatten_backward(dout, cache)
+
+    return flatten_forward_backward
+
+
+def torch_flatten_pass(x, dout):
+    return torch.flatten(x, 1), dout.reshape(x.shape)
+
+
+def cnn_pass(impl):
+    def cnn_forward_backward(x, dscores, params):
+        model = impl.CNN(filters=params["W1"].shape[0], hidden=params["W2"].shape[1], dtype=x.dtype)
+        model.params = dict(params)  # set as a whole: a grader's isolated model is not this process's
+        scores = model.forward(x)
+        return scores, model.backward(dscores), [model.grads[k] for k in params]
+
+    return cnn_forward_backward
+
+
+def torch_cnn_pass(x, dscores, params):
     with torch.enable_grad():
-        x = x.detach().requires_grad_()
-        return torch.autograd.grad(F.max_pool2d(x, 2), x, dout)
+        ref = TorchCNN({k: v.numpy() for k, v in params.items()})
+        tx = x.detach().to(torch.float64).requires_grad_()
+        scores = ref(tx)
+        grads = torch.autograd.grad(scores, [tx, *ref.p.values()], dscores.to(torch.float64))
+        return scores.detach(), grads[0], list(grads[1:])
 
 
-# (N, C, H, W, filters). The first, one large image, is where a loop over output pixels
-# costs most (a loop vectorised over the batch and filters: 147456 small steps, 200-550x
-# torch); on the CIFAR-like batches after it such a loop is only 2-7x slower than torch.
-CONV_SHAPES = [(1, 1, 384, 384, 4), (32, 3, 32, 32, 16), (64, 16, 16, 16, 32)]
-POOL_SHAPES = [(1, 2, 512, 512), (64, 32, 32, 32)]
-CONV_MAX_RATIO = 10
-POOL_MAX_RATIO = 8
-LOOP_HINT = ("Is there a Python loop over output pixels? Gather every window at once "
-             "(numpy.lib.stride_tricks.sliding_window_view) and let one matrix product or "
-             "reduction do the work; a loop over the few kernel positions is fine.")
+def cnn_gate(n):
+    def make(rng, dtype):
+        sizes = {"W1": (4, 1, 3, 3), "b1": (4,), "W2": (64, 16), "b2": (16,), "W3": (16, 10), "b3": (10,)}
+        return (normal(rng, (n, 1, 8, 8), dtype), normal(rng, (n, 10), dtype),
+                {k: normal(rng, s, dtype, 0.3) for k, s in sizes.items()}), {}
+
+    return Gate("CNN", f"CNN-{n}x1x8x8", make, cnn_pass, torch_cnn_pass,
+                name="CNN(filters=4, hidden=16).forward + backward")
+
+
+def pooled(side, stride=2, padding=0, **_):
+    """Output pixels of a 2x2 pooling along one side."""
+    return (side + 2 * padding - 2) // stride + 1
+
+
+def image_gate(exercise, tag, shape, fn, torch_fn, out_shape=None, **options):
+    """A gate whose arguments are an image batch of `shape` and an upstream gradient."""
+    def make(rng, dtype):
+        return normal(rng, shape, dtype), normal(rng, out_shape or shape, dtype)
+
+    return Gate(exercise, f"{exercise}{tag}-{label(shape)}", make, fn, torch_fn, **options)
+
+
+# (N, C, H, W, filters): for each axis a loop could run over (the samples, the channels,
+# the filters, the output rows, the output columns), a shape where it is long
+CONV_SHAPES = [(512, 1, 4, 4, 2), (2, 256, 4, 4, 2), (2, 1, 4, 4, 256), (1, 1, 1024, 4, 2), (1, 1, 4, 1024, 2)]
+POOL_SHAPES = [(512, 1, 4, 4), (1, 512, 4, 4), (1, 1, 2048, 4), (1, 1, 4, 2048)]
+LOOP_HINT = mistake("conv2d", "pixel_loop")
+# Each exercise's limit (max_ratio): between the slowest correct style and the fastest loop
+# measured by tests/kit/testing/calibrate_gates.py; the figures and margins (at least 2.3x
+# both ways) are in tests/kit/testing/gate_figures.txt.
+LIMITS = {
+    "pad2d": 14,
+    "conv2d": 20,
+    "maxpool2d": 25,
+    "avgpool2d": 50,
+    "flatten": 10,
+    "sobel_edges": 30,
+    "CNN": 9,
+}
+SPEED_GATES = limited([
+    # np.pad costs ~30 us a call: a loop over the samples needs thousands of them to show
+    *[Gate("pad2d", f"pad2d-{label(s)}", lambda rng, dtype, s=s: (normal(rng, s, dtype), 1),
+           lambda impl: impl.pad2d, lambda x, pad: F.pad(x, (pad, pad, pad, pad)))
+      for s in [(4096, 1, 2, 2), (1, 4096, 2, 2), (1, 1, 2048, 4), (1, 1, 4, 2048)]],
+    *[Gate("conv2d", f"conv2d-{label(s[:4])}-f{s[4]}", lambda rng, dtype, s=s: (
+        normal(rng, s[:4], dtype), normal(rng, (s[4], s[1], 3, 3), dtype), normal(rng, s[4], dtype),
+        normal(rng, (s[0], s[4], *s[2:4]), dtype)), conv_pass, torch_conv_pass,
+        name="conv2d_forward + conv2d_backward (3x3, padding 1)", hint=LOOP_HINT) for s in CONV_SHAPES],
+    *[image_gate(name, tag, s, pool_pass(name, **options), torch_pool_pass(torch_pool, **options),
+                 out_shape=(*s[:2], *(pooled(side, **options) for side in s[2:])),
+                 name=f"{name}_forward + {name}_backward (2x2)",
+                 hint=LOOP_HINT)
+      for name, torch_pool, tag, options in [("maxpool2d", F.max_pool2d, "", {}),
+                                             ("avgpool2d", F.avg_pool2d, "", {}),
+                                             ("avgpool2d", F.avg_pool2d, "-pad-uncounted",
+                                              {"stride": 2, "padding": 1, "count_include_pad": False})]
+      for s in POOL_SHAPES],
+    *[image_gate("flatten", "", s, flatten_pass, torch_flatten_pass, out_shape=(s[0], math.prod(s[1:])),
+                 name="flatten_forward + flatten_backward") for s in [(2048, 2, 2), (1024, 2, 2, 2)]],
+    *[Gate("sobel_edges", f"sobel_edges-{label(s)}", lambda rng, dtype, s=s: ((normal(rng, s, dtype),),
+           {"padding": 1}), lambda impl: impl.sobel_edges, sobel_reference, hint=LOOP_HINT)
+      for s in [(512, 1, 4, 4), (1, 1, 1024, 4), (1, 1, 4, 1024)]],
+    cnn_gate(256),
+], LIMITS)
 
 
 @pytest.mark.bench
-@pytest.mark.exercise("conv2d")
-@pytest.mark.parametrize("shape", CONV_SHAPES, ids=lambda s: "x".join(map(str, s[:4])) + f"-f{s[4]}")
-@DTYPES
-def test_conv2d_speed(impl, benchmark, shape, dtype):
-    n, c, h, w, f = shape
-    rng = np.random.default_rng(0)
-    args = [rng.standard_normal(s).astype(dtype) for s in [(n, c, h, w), (f, c, 3, 3), (f,), (n, f, h, w)]]
-    assert_speed(benchmark, impl, conv_forward_backward(impl), torch_conv_forward_backward, *args,
-                 max_ratio=CONV_MAX_RATIO, name="conv2d_forward + conv2d_backward (3x3, padding 1)",
-                 hint=LOOP_HINT)
-
-
-@pytest.mark.bench
-@pytest.mark.exercise("maxpool2d")
-@pytest.mark.parametrize("shape", POOL_SHAPES, ids=lambda s: "x".join(map(str, s)))
-@DTYPES
-def test_maxpool2d_speed(impl, benchmark, shape, dtype):
-    rng = np.random.default_rng(0)
-    n, c, h, w = shape
-    x = rng.standard_normal(shape).astype(dtype)
-    dout = rng.standard_normal((n, c, h // 2, w // 2)).astype(dtype)
-    assert_speed(benchmark, impl, pool_forward_backward(impl), torch_pool_forward_backward, x, dout,
-                 max_ratio=POOL_MAX_RATIO, name="maxpool2d_forward + maxpool2d_backward (2x2)",
-                 hint=LOOP_HINT)
+@pytest.mark.parametrize("gate, dtype", gate_params(SPEED_GATES))
+def test_speed(impl, benchmark, gate, dtype):
+    run_gate(benchmark, impl, gate, dtype)

@@ -123,12 +123,15 @@ def _local_links_only(text: str, outdir: Path) -> str:
 
 def student_readme(readme: str, outdir: Path) -> str:
     """The student README: an introduction, then the kit README's set-up, learner loop and
-    topics (section markers dropped), with links only inside the release."""
+    topics (section markers dropped, and the blocks between `<!-- kit only -->` and
+    `<!-- end kit only -->`: the clone's and instructors' notes), with links only inside
+    the release."""
     sections = markdown_sections(readme)
     parts = [STUDENT_INTRO]
     for heading in STUDENT_SECTIONS:
         if heading in sections:
             body = re.sub(r"^<!-- (end )?section: [\w-]+ -->\n", "", sections[heading], flags=re.M)
+            body = re.sub(r"<!-- kit only -->\n?.*?<!-- end kit only -->\n?", "", body, flags=re.S)
             body = "".join(line for line in body.splitlines(keepends=True) if "not in a student release" not in line)
             parts.append(f"## {heading}\n{body.rstrip()}\n")
     return _local_links_only("\n".join(parts), outdir)

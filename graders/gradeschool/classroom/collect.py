@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gradeschool.classroom.roster import Participant
+from gradeschool.core.render import fmt_points
 
 URL_ENV = "GRADESCHOOL_REPO_URL"
 DEFAULT_URL = "https://github.com/{repo}.git"
@@ -73,25 +74,43 @@ def _submission(clone: Path) -> Path:
     return safe
 
 
-def last_graded(db: Path | None) -> dict[str, dict]:
-    """Each participant's latest stored report in the leaderboard database (none yet: {})."""
+def last_graded(db: Path | None) -> dict[str, str]:
+    """Each participant's latest graded submission in the leaderboard database, as
+    leaderboard.store.fingerprint gives it (none yet, or unreadable: {}: grade everyone)."""
     import sqlite3
+
+    from gradeschool.leaderboard.store import Leaderboard
 
     if db is None or not Path(db).is_file():
         return {}
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
-            rows = con.execute("SELECT name, report FROM submissions ORDER BY id").fetchall()
+        with Leaderboard(db, key=b"unused: only read") as board:
+            return board.fingerprints()
     except sqlite3.Error:
-        return {}  # an unreadable database: grade everyone
-    return {name: json.loads(report) for name, report in rows}
+        return {}
 
 
-def _unchanged(previous: dict | None, digest: str, selectors: list[str]) -> bool:
-    from gradeschool.grading.outputs import kit_version
+def _unchanged(previous: str | None, digest: str, selectors: list[str]) -> bool:
+    from gradeschool.core.version import kit_version
+    from gradeschool.leaderboard.store import fingerprint
 
-    return previous is not None and previous.get("submission_digest") == digest \
-        and previous.get("kit_version") == kit_version() and previous.get("selection") == sorted(selectors)
+    now = {"submission_digest": digest, "kit_version": kit_version(), "selection": sorted(selectors)}
+    return previous is not None and previous == fingerprint(now)
+
+
+def bind_report(report: dict, name: str, path: Path) -> dict:
+    """The report bound to the participant's pseudonym with the course key (the leaderboard
+    then refuses it under any other name) and written back to `path`."""
+    from gradeschool.grading.outputs import write_json
+    from gradeschool.grading.signing import load_key
+    from gradeschool.leaderboard.verify import SubmissionError, bind
+
+    try:
+        bound = bind(report, name, load_key())
+    except SubmissionError:
+        return report  # not a signed report: publish refuses it and says why
+    write_json(path, bound)
+    return bound
 
 
 def collect(participants: list[Participant], out: Path, selectors: list[str] = (),
@@ -119,13 +138,14 @@ def collect(participants: list[Participant], out: Path, selectors: list[str] = (
         if _unchanged(previous.get(p.name), digest(modules), list(selectors)):
             echo(f"{p.name}: {p.repo}@{commit[:12]}: unchanged since its last grading")
             return Collected(p, commit, None, "unchanged")
-        report = grade_one(modules, target, list(selectors), label=p.name, limits=limits, hide=[work, out])
+        report = bind_report(grade_one(modules, target, list(selectors), label=p.name, limits=limits),
+                             p.name, target / "report.json")
         (target / "source.json").write_text(json.dumps(
             {"repository": p.repo, "commit": commit,
              "fetched": datetime.now(UTC).isoformat(timespec="seconds")}, indent=1) + "\n", encoding="utf-8")
         shutil.rmtree(clone, ignore_errors=True)
         t = report["totals"]
-        echo(f"{p.name}: {p.repo}@{commit[:12]}: {t['points']:g}/{t['max_points']:g} points")
+        echo(f"{p.name}: {p.repo}@{commit[:12]}: {fmt_points(t['points'])}/{fmt_points(t['max_points'])} points")
         return Collected(p, commit, report)
 
     try:

@@ -9,7 +9,7 @@ ORDER = 60
 
 
 def _limits_args(p) -> None:
-    from gradeschool.grading.proxy import Limits
+    from gradeschool.grading.process import Limits
 
     p.add_argument("--topic", action="append", default=[], metavar="T",
                    help="grade only this topic or exercise (repeatable); default everything")
@@ -52,7 +52,7 @@ def register(sub) -> None:
 
 
 def _limits(args):
-    from gradeschool.grading.proxy import Limits
+    from gradeschool.grading.process import Limits
 
     return Limits(call_timeout=args.call_timeout, total_timeout=args.total_timeout,
                   memory=args.memory_mb * 2**20)

@@ -19,17 +19,22 @@ def register(sub) -> None:
     lb = sub.add_parser("leaderboard", help="(course CI) rank signed reports and publish the page")
     lb_sub = lb.add_subparsers(dest="leaderboard_command", metavar="ACTION", required=True)
 
-    submit = lb_sub.add_parser("submit", help="verify a report.json and store it under a pseudonym")
+    from gradeschool.leaderboard import actions
+
+    submit = lb_sub.add_parser("submit", help="verify a report.json and store it under its pseudonym")
     submit.add_argument("report", metavar="REPORT")
-    submit.add_argument("--name", required=True, metavar="PSEUDONYM",
-                        help="the name shown on the leaderboard (a pseudonym, never a real name)")
+    submit.add_argument("--name", default=None, metavar="PSEUDONYM",
+                        help="the pseudonym the report must be bound to (the name shown on the "
+                             "leaderboard, never a real name)")
+    actions.submit_options(submit)
     submit.add_argument("--accept-version", action="append", default=[], metavar="V",
                         help="also accept reports of this kit version (repeatable)")
     submit.add_argument("--skip-duplicates", action="store_true",
                         help="a report that is already stored is not an error (CI collects the same "
                              "reports again and again)")
     _db_option(submit)
-    submit.set_defaults(func=run_submit)
+    submit.set_defaults(func=actions.run_submit)
+    actions.register_bind(lb_sub)
 
     show = lb_sub.add_parser("show", help="print the leaderboard (empty when there is no database yet)")
     _db_option(show)
@@ -39,6 +44,7 @@ def register(sub) -> None:
     html.add_argument("out", metavar="OUT")
     html.add_argument("--highlight", default=None, metavar="NAME", help="pseudonym whose row stands out")
     html.add_argument("--title", default="gradeschool leaderboard")
+    actions.html_options(html)
     _db_option(html)
     html.set_defaults(func=run_html)
 
@@ -70,26 +76,6 @@ def register(sub) -> None:
     publish.set_defaults(func=run_publish)
 
 
-def run_submit(args) -> int:
-    from gradeschool.leaderboard.store import DuplicateSubmission, Leaderboard, SubmissionError
-
-    try:
-        with Leaderboard(args.db) as board:
-            row = board.submit_file(args.report, args.name, accept_versions=args.accept_version)
-    except DuplicateSubmission as err:
-        if args.skip_duplicates:
-            print(f"{args.report}: already stored, skipped ({err})")
-            return 0
-        print(f"gradeschool leaderboard submit: rejected: {err}", file=sys.stderr)
-        return 1
-    except SubmissionError as err:
-        print(f"gradeschool leaderboard submit: rejected: {err}", file=sys.stderr)
-        return 1
-    print(f"stored submission {row.id} of {row.name}: {row.points:g}/{row.max_points:g} points"
-          + (f", speed {row.speed:.3g}" if row.speed is not None else ""))
-    return 0
-
-
 def _board(db: str):
     """(standings, history, topics); all empty when there is no database yet (a course's
     first run): reading never creates one."""
@@ -115,7 +101,8 @@ def run_html(args) -> int:
     standings, history, topics = _board(args.db)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(standings, history, topics, highlight=args.highlight, title=args.title),
+    out.write_text(render_html(standings, history, topics, highlight=args.highlight, title=args.title,
+                                       top=args.top),
                    encoding="utf-8")
     print(f"wrote {out}")
     return 0

@@ -36,25 +36,19 @@ def register(sub) -> None:
 
 
 def _exercise(name: str):
-    """The catalogue exercise called `name` (or owning the function `name`)."""
-    from gradeschool.learner.check import _exercise_for
+    """The catalogue exercise called `name` (or owning the function `name`); KeyError with
+    a "did you mean" otherwise."""
+    from gradeschool.learner.names import find_exercise
 
-    return _exercise_for(name)
+    return find_exercise(name)
 
 
-def _current(progress):
+def _current(store):
     """The exercise `watch` is on, else the first one not done."""
-    from gradeschool.core.catalogue import load_catalogue
-    from gradeschool.learner.progress import DONE, standings
+    from gradeschool.core.paths import exercises_dir
+    from gradeschool.learner.watch.state import start_exercise
 
-    catalogue = load_catalogue()
-    if progress.current:
-        try:
-            return catalogue.exercise(progress.current)
-        except KeyError:
-            pass
-    rows = standings(progress)
-    return next((r.exercise for r in rows if r.status != DONE), rows[0].exercise)
+    return start_exercise(store, exercises_dir())
 
 
 # ---------------------------------------------------------------- watch
@@ -73,16 +67,17 @@ def run_watch(args) -> int:
 
 # ---------------------------------------------------------------- list
 def run_list(args) -> int:
-    from gradeschool.learner.progress import Progress, render_list, render_overview, standings
+    from gradeschool.core.catalogue import load_catalogue
+    from gradeschool.learner.overview import render_list, render_overview, standings
+    from gradeschool.learner.store import ProgressStore
 
-    progress = Progress()
+    store = ProgressStore()
     if args.check:
-        from gradeschool.core.results import by_exercise
-        from gradeschool.harness.runner import run_checks
-        from gradeschool.learner.check import loop_args
+        from gradeschool.learner.runs import check_and_record
 
         print("checking every exercise ...", flush=True)
-        progress.record(by_exercise(run_checks(extra=loop_args())))
+        check_and_record(load_catalogue().exercises())
+    progress = store.read()
     rows = standings(progress)
     print(render_overview(rows))
     print()
@@ -94,18 +89,18 @@ def run_list(args) -> int:
 
 # ---------------------------------------------------------------- hint
 def run_hint(args) -> int:
-    from gradeschool.learner.progress import Progress
+    from gradeschool.learner.store import ProgressStore
 
-    progress = Progress()
+    store = ProgressStore()
     try:
-        ex = _exercise(args.exercise) if args.exercise else _current(progress)
+        ex = _exercise(args.exercise) if args.exercise else _current(store)
     except KeyError as err:
         print(f"gradeschool hint: {err.args[0]}")
         return 2
     if not ex.hints:
         print(f"{ex.name} has no hints; its docstring explains it.")
         return 0
-    shown = len(ex.hints) if args.all else progress.next_hint(ex)
+    shown = len(ex.hints) if args.all else store.next_hint(ex)
     print(f"{ex.name} — {ex.summary}")
     for i, hint in enumerate(ex.hints[:shown], 1):
         print(f"  hint {i} of {len(ex.hints)}: {hint}")
@@ -143,7 +138,8 @@ def _stub_source(module: str) -> str | None:
 def run_reset(args) -> int:
     from gradeschool.core.catalogue import load_catalogue
     from gradeschool.core.paths import exercises_dir, kit_root
-    from gradeschool.learner.progress import definitions, list_backups, mark_restored, replace_definitions, save_backup
+    from gradeschool.learner.source import definitions, list_backups, mark_restored, replace_definitions, save_backup
+    from gradeschool.learner.store import ProgressStore
 
     try:
         ex = _exercise(args.exercise)
@@ -166,6 +162,7 @@ def run_reset(args) -> int:
         kept = save_backup(ex, "undo", mine, current)
         path.write_text(replace_definitions(current, backup["definitions"]), encoding="utf-8")
         mark_restored(backup_path)
+        ProgressStore().forget(ex)
         print(f"brought back your {ex.name} in {shown} (saved {_age(backup)});")
         print(f"the code it replaced is kept too: {kept.relative_to(kit_root())}")
         return 0
@@ -186,6 +183,7 @@ def run_reset(args) -> int:
         return 0
     kept = save_backup(ex, "reset", mine, current)
     path.write_text(replace_definitions(current, stub), encoding="utf-8")
+    ProgressStore().forget(ex)
     print(f"reset {ex.name} in {shown} to its stub ({', '.join(ex.functions)}).")
     print(f"Your version is kept in {kept.relative_to(kit_root())}: "
           f"`gradeschool reset --undo {ex.name}` brings it back.")
@@ -205,10 +203,12 @@ MARKER = re.compile(r"^\s*#+ (BEGIN|END) SOLUTION\s*$")
 def run_solution(args) -> int:
     from gradeschool.core.catalogue import load_catalogue
     from gradeschool.core.paths import solutions_dir
-    from gradeschool.core.results import PASSED, by_exercise
-    from gradeschool.harness.runner import run_checks
-    from gradeschool.learner.check import loop_args, render_check
-    from gradeschool.learner.progress import Progress, definitions
+    from gradeschool.core.render import fmt_points
+    from gradeschool.core.results import PASSED
+    from gradeschool.learner.report import render_check
+    from gradeschool.learner.runs import check_and_record
+    from gradeschool.learner.source import definitions
+    from gradeschool.learner.store import ProgressStore
 
     try:
         ex = _exercise(args.exercise)
@@ -230,17 +230,14 @@ def run_solution(args) -> int:
               f"once your exercise passes. `gradeschool hint {ex.name}` helps.")
         return 1
     print(f"checking {ex.name} first ...", flush=True)
-    results = run_checks([ex.name], extra=loop_args())
-    (group,) = by_exercise(results, only=[ex])
-    progress = Progress()
-    progress.record([group])
+    results, (group,) = check_and_record([ex])
     if group.status != PASSED:
-        print(render_check(results, ex, progress.hints.get(ex.name, 0)))
+        print(render_check(results, ex, ProgressStore().read().hints_seen(ex))[0])
         print(f"\nThe reference solution of {ex.name} shows once your exercise passes "
               f"(now: {group.status}). `gradeschool hint {ex.name}` helps.")
         return 1
     found = definitions(solution.read_text(encoding="utf-8"), ex.functions)
-    print(f"{ex.name} passes ({group.earned:.4g}/{ex.points:.4g} points). "
+    print(f"{ex.name} passes ({fmt_points(group.earned)}/{fmt_points(ex.points)} points). "
           f"The reference solution, from solutions/{module}:\n")
     for name in ex.functions:
         code = "".join(line for line in found.get(name, "").splitlines(keepends=True) if not MARKER.match(line))

@@ -3,7 +3,7 @@
 `exercises/`, `solutions/`, a student's submission, a notebook's functions or a mutant (a
 solution with one function replaced) are all implementations. Tests reach learner code
 only through one (the `impl` fixture), so the grader can swap in an isolated worker
-(`gradeschool.grading.proxy.IsolatedImplementation`) for the in-process loader
+(`gradeschool.grading.isolated.IsolatedImplementation`) for the in-process loader
 (`gradeschool.core.local.LocalImplementation`) without touching a test. Both satisfy
 `Implementation` below; `tests/kit/core/test_implementation.py` checks that they do.
 
@@ -53,10 +53,19 @@ class Implementation(Protocol):
     - `get(name)` (also `impl.name`): the function or class of the catalogue named `name`,
       from whichever topic module holds it.
     - `state(exercise)`: whether the exercise's functions are there and past the stub.
-    - `timer(fn, args, kwargs)`: a zero-argument callable that runs `fn(*args, **kwargs)`
-      once, for a speed measurement; `fn` is learner code from `get` or a test's closure
-      over such calls. In-process that is the call itself; an isolated implementation
-      runs it where the learner's code lives, without the data transfers.
+    - `timer(fn, args, kwargs, **options)`: a zero-argument callable that runs
+      `fn(*args, **kwargs)` once per call, for a speed measurement; `fn` is learner code
+      from `get` or a test's closure over such calls. In-process that is the call itself;
+      an isolated implementation runs it where the learner's code lives, without the data
+      transfers, on fresh inputs per run (gradeschool.grading.timing). Options (keywords;
+      an implementation ignores those it does not need): `expected(args, kwargs)`, the
+      reference result for a run's (perturbed) arguments; `mismatch(got, want)`, what is
+      wrong or None; `keep`, positions or names of arguments not to perturb. The callable
+      may carry `seconds` (after each call: the figure of that run, to be used instead of
+      the caller's clock, None for the caller's clock), `check()` (after the
+      measurement: None, or why the timed runs cannot be credited) and, after `check()`,
+      `floor` (None, or the least per-call figure the measurement supports); with
+      `cpu_figures` true its figures are CPU time, and torch is timed in CPU time too.
     - `root` (the folder of topic modules) and `label` (for messages and reports)."""
 
     root: Path
@@ -66,4 +75,4 @@ class Implementation(Protocol):
 
     def state(self, exercise: Exercise) -> ExerciseState: ...
 
-    def timer(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Callable[[], Any]: ...
+    def timer(self, fn: Callable[..., Any], args: tuple, kwargs: dict, **options: Any) -> Callable[[], Any]: ...

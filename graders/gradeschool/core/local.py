@@ -32,6 +32,9 @@ from gradeschool.core.implementation import (
 )
 from gradeschool.core.scan import find_forbidden_imports, find_stubs
 
+# the package an implementation's topic modules are loaded under (`<prefix><digest>.neuron`)
+NAMESPACE_PREFIX = "_gradeschool_impl_"
+
 
 class Unavailable:
     """What `from losses import softmax_ce` gives when losses.py cannot be used: importing
@@ -88,7 +91,7 @@ class LocalImplementation:
         self._errors: dict[str, ImplementationError] = {}
         self._partial: dict[str, ModuleType] = {}
         digest = hashlib.sha1(f"{self.root}|{self.label}|{id(self)}".encode()).hexdigest()[:10]
-        self._namespace = f"_gradeschool_impl_{digest}"
+        self._namespace = f"{NAMESPACE_PREFIX}{digest}"
 
     def __repr__(self) -> str:
         return f"LocalImplementation({self.label!r})"
@@ -111,8 +114,9 @@ class LocalImplementation:
         except ImplementationError as err:
             return _UnavailableModule(top, err)
 
-    def timer(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Callable[[], Any]:
-        """The call itself: learner code runs in this process."""
+    def timer(self, fn: Callable[..., Any], args: tuple, kwargs: dict, **options: Any) -> Callable[[], Any]:
+        """The call itself: learner code runs in this process (the options of an isolated
+        implementation's timer are not needed here)."""
         return lambda: fn(*args, **kwargs)
 
     def path_of(self, topic: str) -> Path:

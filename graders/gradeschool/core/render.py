@@ -1,24 +1,48 @@
-"""Text for people: the per-exercise table and the first problem, explained."""
+"""Text for people: points, the per-exercise table and the first problem, explained.
+
+`fmt_points` is the kit's one way to write a number of points (tables, watch, the
+notebooks, nbgrader cells, grading reports and the leaderboard all call it)."""
 
 from __future__ import annotations
 
 from gradeschool.core.catalogue import load_catalogue
-from gradeschool.core.results import FAILED, NOT_STARTED, PASSED, ExerciseResult, TestResult, by_exercise
+from gradeschool.core.results import (
+    FAILED,
+    NO_TESTS,
+    NOT_CHECKED,
+    NOT_STARTED,
+    PASSED,
+    SPEED_NOT_CHECKED,
+    ExerciseResult,
+    TestResult,
+    by_exercise,
+    score_tests,
+)
 
-MARKS = {PASSED: "✔", NOT_STARTED: "·", FAILED: "✘", "no tests": "?"}
+MARKS = {PASSED: "✔", NOT_STARTED: "·", FAILED: "✘", NO_TESTS: "?", SPEED_NOT_CHECKED: "~"}
 
 
 def fmt_points(x: float) -> str:
-    """Points as people read them: 3, 2.5, 0.3333 (four significant digits at most)."""
-    return f"{x:.4g}"
+    """`3`, `0.6667`, `149`: at most four significant digits, no trailing zeros."""
+    return f"{float(x):.4g}"
+
+
+def points_phrase(x: float) -> str:
+    """`1 point`, `2.5 points`."""
+    return f"{fmt_points(x)} point{'' if float(x) == 1 else 's'}"
 
 
 def status_text(group: ExerciseResult) -> str:
     status = group.status
-    if status in (PASSED, NOT_STARTED, "no tests"):
+    if status in (PASSED, NOT_STARTED, NO_TESTS):
         return status
-    bad = sum(1 for t in group.counted if t.outcome != PASSED)
-    return f"{status} ({bad} of {len(group.counted)} tests)"
+    if status == SPEED_NOT_CHECKED:
+        return f"{SPEED_NOT_CHECKED} (correct; speed tests left out)"
+    run = [t for t in group.counted if t.outcome != NOT_CHECKED]
+    bad = sum(1 for t in run if t.outcome != PASSED)
+    unpaid = sum(1 for s in score_tests(group.exercise, group.tests) if s.note)
+    text = f"{status} ({bad} of {len(run)} tests)"
+    return text + (f"; {unpaid} speed test{'s' if unpaid > 1 else ''} unpaid until correct" if unpaid else "")
 
 
 def render_table(groups: list[ExerciseResult]) -> str:
@@ -55,7 +79,7 @@ def render_problem(group: ExerciseResult) -> str:
 
 def first_problem(groups: list[ExerciseResult]) -> ExerciseResult | None:
     """The first exercise (catalogue order) that was attempted and does not pass."""
-    return next((g for g in groups if g.status not in (PASSED, NOT_STARTED, "no tests")), None)
+    return next((g for g in groups if g.status not in (PASSED, NOT_STARTED, NO_TESTS, SPEED_NOT_CHECKED)), None)
 
 
 def render_summary(results: list[TestResult], only=None) -> str:
@@ -68,6 +92,8 @@ def render_summary(results: list[TestResult], only=None) -> str:
     earned = sum(g.earned for g in groups)
     total = sum(g.exercise.points for g in groups)
     text = [render_table(groups), f"total {fmt_points(earned)}/{fmt_points(total)} points"]
+    if any(g.status == SPEED_NOT_CHECKED for g in groups):
+        text.append("~ speed not checked: the speed tests were left out (--skip-speed, speed=False), their points too")
     problem = first_problem(groups)
     if problem:
         text += ["", "First problem: " + render_problem(problem)]

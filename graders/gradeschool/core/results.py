@@ -1,7 +1,16 @@
-"""Test outcomes per exercise, and the points they earn.
+"""Test outcomes per exercise, and the points they earn: the one scoring rule of the kit.
 
-Every test tagged `@pytest.mark.exercise(name, weight=w)` contributes `w` to its exercise;
-an exercise earns `points * passed weight / total weight` from the catalogue's points.
+Every test tagged `@pytest.mark.exercise(name, weight=w)` holds `w` shares of its
+exercise's points (from the catalogue), except that an exercise's speed tests together
+hold SPEED_SHARE (a third) of its public points, whatever their number (their weights
+split that third among them). A correctness test earns its share when it passes; a speed
+test (marked `bench`) earns its share only when it passes AND every correctness test of
+its exercise passes: fast wrong code is worth nothing. A speed test that was not run
+(`speed=False`, `--skip-speed`) is "not checked": it keeps its share of the total and
+earns nothing, so such a run never shows full marks.
+
+`gradeschool check`, plain pytest's summary, the notebooks' `gradeschool.check`, watch,
+the nbgrader cells and `gradeschool grade`'s report all score through `score_tests`.
 
 Hidden tests (marked `hidden`, in tests/hidden/; run by the grader and the instructor's
 nbgrader run, never by a student's `check`) weigh HIDDEN_SHARE of their exercise's points
@@ -18,11 +27,18 @@ from pathlib import Path
 from gradeschool.core.catalogue import Catalogue, Exercise, load_catalogue
 
 HIDDEN_SHARE = 0.2  # of an exercise's points, when hidden tests of it take part
+SPEED_SHARE = 1 / 3  # of an exercise's public points, held by its speed tests together
 
 # Outcomes of one test, from best to worst for display.
 PASSED, FAILED, NOT_STARTED, ERROR, TIMEOUT, FORBIDDEN, SKIPPED = (
     "passed", "failed", "not started", "error", "timeout", "forbidden import", "skipped",
 )
+FORBIDDEN_CALL = "forbidden call"
+NOT_CHECKED = "not checked"  # a speed test left out of the run (speed=False)
+SPEED_NOT_CHECKED = "speed not checked"  # an exercise's status: correct, speed not measured
+NO_TESTS = "no tests"
+
+SPEED_AFTER_CORRECTNESS = "fast enough, but a speed test counts only once the exercise's other tests pass"
 
 
 @dataclass
@@ -36,8 +52,59 @@ class TestResult:
     duration: float = 0.0
     hidden: bool = False
     speed_ratio: float | None = None
+    speed: bool = False  # a speed test (pytest marker `bench`)
 
     __test__ = False  # not a pytest test class
+
+
+def is_speed_test(t: TestResult) -> bool:
+    """A speed gate: marked `bench`, or (records without the flag) it measured a ratio."""
+    return t.speed or t.speed_ratio is not None
+
+
+@dataclass(frozen=True)
+class TestScore:
+    """One test's part of its exercise's points, what it earned and, when a passing test
+    earns nothing, why."""
+
+    test: TestResult
+    share: float
+    earned: float
+    note: str = ""
+
+
+def _effective_weights(tests: list[TestResult]) -> list[float]:
+    """Each test's weight with the speed tests rescaled to hold SPEED_SHARE of the public
+    weight together (however many gate shapes an exercise has), and the hidden tests by the
+    same factor as the public total, so that their share (with_hidden_share) is kept."""
+    counted = [t for t in tests if t.outcome != SKIPPED]
+    correctness = sum(t.weight for t in counted if not t.hidden and not is_speed_test(t))
+    speed = sum(t.weight for t in counted if not t.hidden and is_speed_test(t))
+    if not (correctness and speed):
+        return [t.weight for t in tests]
+    k = correctness * SPEED_SHARE / ((1.0 - SPEED_SHARE) * speed)
+    hidden_k = (correctness + speed * k) / (correctness + speed)
+    return [t.weight * (hidden_k if t.hidden else k if is_speed_test(t) else 1.0) for t in tests]
+
+
+def score_tests(exercise: Exercise, tests: list[TestResult]) -> list[TestScore]:
+    """THE scoring rule (see the module docstring); skipped tests hold no share."""
+    weights = _effective_weights(tests)
+    total = sum(w for t, w in zip(tests, weights, strict=True) if t.outcome != SKIPPED)
+    counted = [t for t in tests if t.outcome != SKIPPED]
+    correct = all(t.outcome == PASSED for t in counted if not is_speed_test(t))
+    scores = []
+    for t, w in zip(tests, weights, strict=True):
+        share = exercise.points * w / total if total and t.outcome != SKIPPED else 0.0
+        pays = t.outcome == PASSED and (correct or not is_speed_test(t))
+        note = SPEED_AFTER_CORRECTNESS if t.outcome == PASSED and not pays else ""
+        scores.append(TestScore(t, share, share if pays else 0.0, note))
+    return scores
+
+
+def score(exercise: Exercise, tests: list[TestResult]) -> float:
+    """Points earned by `exercise` from its tests' outcomes (rounded to 4 decimals)."""
+    return round(sum(s.earned for s in score_tests(exercise, tests)), 4)
 
 
 @dataclass
@@ -53,25 +120,26 @@ class ExerciseResult:
     def status(self) -> str:
         outcomes = {t.outcome for t in self.counted}
         if not outcomes:
-            return "no tests"
+            return NO_TESTS
         if outcomes == {PASSED}:
             return PASSED
-        for worst in (FORBIDDEN, NOT_STARTED, TIMEOUT, ERROR):
+        for worst in (FORBIDDEN, FORBIDDEN_CALL, NOT_STARTED, TIMEOUT, ERROR):
             if worst in outcomes:
                 return worst
+        if outcomes <= {PASSED, NOT_CHECKED}:
+            return SPEED_NOT_CHECKED
         return FAILED
 
     @property
     def earned(self) -> float:
-        total = sum(t.weight for t in self.counted)
-        if not total:
-            return 0.0
-        passed = sum(t.weight for t in self.counted if t.outcome == PASSED)
-        return round(self.exercise.points * passed / total, 4)
+        return score(self.exercise, self.tests)
 
     @property
     def first_problem(self) -> TestResult | None:
-        return next((t for t in self.counted if t.outcome != PASSED), None)
+        """The first test that failed; else the first that passed without paying; else
+        the first left unchecked."""
+        found = next((t for t in self.counted if t.outcome not in (PASSED, NOT_CHECKED)), None)
+        return found or next((t for t in self.counted if t.outcome == NOT_CHECKED), None)
 
 
 def by_exercise(results: list[TestResult], catalogue: Catalogue | None = None,

@@ -1,57 +1,67 @@
 """The judge: one process per submission that runs the kit's tests against an isolated
-worker and writes the signed reports. Started by `gradeschool grade` (see supervise.py);
+worker and writes what it found, unsigned, for the supervisor (gradeschool.grading.
+supervise) to check, score and sign. The judge never holds the signing key: the
+supervisor starts it without $GRADESCHOOL_KEY and signs after it has exited.
 `python -m gradeschool.grading.judge --help` for its arguments."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
-import time
+from dataclasses import asdict
 from pathlib import Path
 
 from gradeschool.core.catalogue import load_catalogue
 from gradeschool.grading import outputs
-from gradeschool.grading.proxy import IsolatedImplementation, Limits
-from gradeschool.grading.sandbox import make as make_sandbox
+from gradeschool.grading.errors import WorkerStartFailed
+from gradeschool.grading.isolated import IsolatedImplementation
+from gradeschool.grading.process import Limits
+from gradeschool.grading.sandbox import SandboxUnavailable
 from gradeschool.harness import presets
 
 
-def judge(submission: Path, out: Path, selectors: list[str], label: str, limits: Limits,
-          hide: list[str], extra: dict | None = None, refused: dict[str, str] | None = None,
-          sandboxed: bool = True) -> dict:
-    """Run the kit's tests against the submission's worker and write the reports. The
-    worker runs in the bubblewrap sandbox; `sandboxed=False` (`--no-sandbox`) runs it
-    without one, and the report's environment.sandbox says so."""
+def judge(submission: Path, selectors: list[str], label: str, limits: Limits,
+          refused: dict[str, str] | None = None, sandboxed: bool = True) -> dict:
+    """Run the kit's tests against the submission's worker (in the bubblewrap sandbox, or
+    without one when `sandboxed` is False) and return what the supervisor needs: every
+    test's outcome, the state of exercises without tests, the environment, and whether the
+    grading was disturbed (a worker or sandbox that could not be started)."""
     from gradeschool.harness.runner import run_checks
 
     catalogue = load_catalogue()
     exercises = catalogue.resolve(selectors)
-    start = time.monotonic()
     preset = presets.judge()  # every test, hidden ones too, and the course seed
-    impl = IsolatedImplementation(submission, label=label, catalogue=catalogue, limits=limits,
-                                  hide=hide, refused=refused,
-                                  sandbox=make_sandbox(limits.rlimits()) if sandboxed else None)
+    try:
+        impl = IsolatedImplementation(submission, label=label, catalogue=catalogue, limits=limits,
+                                      refused=refused, sandbox=sandboxed)
+    except SandboxUnavailable as err:
+        return {"results": [], "untested": {e.name: "error" for e in exercises}, "environment": outputs.environment(),
+                "grading": {"worker_starts": 0, "disturbed": [f"no sandbox could be made: {err}"]}}
     try:
         results = run_checks(selectors, impl=impl, preset=preset)
         tested = {r.exercise for r in results}
-        untested = {e.name: impl.state(e).status for e in exercises if e.name not in tested}
-        sandbox = impl.sandbox
-        info = {"worker_starts": impl.worker_starts}
+        untested = {}
+        for e in exercises:
+            if e.name not in tested:
+                try:
+                    untested[e.name] = impl.state(e).status
+                except WorkerStartFailed:
+                    untested[e.name] = "error"
     finally:
         impl.close()
-    report = outputs.build_report(results, exercises, label, sandbox=sandbox, untested=untested,
-                                  extra={**(extra or {}), "grading": info, "course_seed": preset.course_seed})
-    return outputs.write_outputs(report, out, time.monotonic() - start)
+    return {"results": [asdict(r) for r in results], "untested": untested,
+            "environment": outputs.environment(sandbox=impl.sandbox),
+            "grading": {"worker_starts": impl.worker_starts, "disturbed": impl.disturbed[:20]}}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gradeschool.grading.judge")
     p.add_argument("submission", type=Path)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--result", type=Path, required=True, help="where to write the (unsigned) findings")
     p.add_argument("--select", action="append", default=[])
     p.add_argument("--label", required=True)
-    p.add_argument("--digest", default="")
-    p.add_argument("--hide", action="append", default=[])
     p.add_argument("--no-sandbox", action="store_true", help="run the worker without bubblewrap")
     p.add_argument("--refused", action="append", default=[], metavar="FILE=WHY",
                    help="a file of the submission that the intake refused, and why")
@@ -59,12 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--total-timeout", type=float, default=Limits.total_timeout)
     p.add_argument("--memory-mb", type=int, default=Limits.memory // 2**20)
     args = p.parse_args(argv)
+    if os.environ.get("GRADESCHOOL_KEY"):
+        print("the judge must not be given the signing key ($GRADESCHOOL_KEY)", file=sys.stderr)
+        return 2
     limits = Limits(call_timeout=args.call_timeout, total_timeout=args.total_timeout,
                     memory=args.memory_mb * 2**20)
-    extra = {"submission_digest": args.digest, "selection": sorted(args.select)}
     refused = dict(r.partition("=")[::2] for r in args.refused)
-    judge(args.submission, args.out, args.select, args.label, limits, args.hide, extra, refused,
-          sandboxed=not args.no_sandbox)
+    found = judge(args.submission, args.select, args.label, limits, refused, sandboxed=not args.no_sandbox)
+    tmp = args.result.with_name(f".{args.result.name}.tmp")
+    tmp.write_text(json.dumps(found, allow_nan=False), encoding="utf-8")
+    tmp.replace(args.result)
     return 0
 
 

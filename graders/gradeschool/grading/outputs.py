@@ -4,8 +4,6 @@ GitHub Classroom summary line. The schema is documented in the README (`grading`
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -14,7 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gradeschool.core.catalogue import Exercise, load_catalogue
-from gradeschool.core.results import PASSED, TestResult, by_exercise
+from gradeschool.core.render import fmt_points
+from gradeschool.core.results import PASSED, TestResult, by_exercise, is_speed_test, score_tests
+from gradeschool.core.version import kit_version
 from gradeschool.grading import signing
 
 SCHEMA = "gradeschool-report/1"
@@ -24,24 +24,36 @@ NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_na
                     "first_name", "email", "raw_score", "late_submission_penalty", "score",
                     "max_score"]
 TEST_KEYS = ("name", "status", "points", "max_points", "message", "duration", "hidden")
+MAX_MESSAGE = 4000  # characters of a test's message in the reports (learner text is in it)
+MAX_LABEL = 200
 
 
-def kit_version() -> str:
+def environment(device: str = "cpu", sandbox: dict | None = None) -> dict:
+    """Versions, the Hypothesis profile and seed, and how learner code was isolated: the
+    sandbox's describe() (gradeschool.grading.sandbox), or {"tool": "none", ...}."""
     from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        return version("gradeschool")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def environment(device: str = "cpu", sandbox: str = "") -> dict:
     import numpy
-    import torch
 
-    return {"python": platform.python_version(), "numpy": numpy.__version__,
-            "torch": torch.__version__, "device": device, "hypothesis_profile": HYPOTHESIS_PROFILE,
-            "seed": SEED, "sandbox": sandbox}
+    try:
+        torch = version("torch")
+    except PackageNotFoundError:
+        torch = "unknown"
+    return {"python": platform.python_version(), "numpy": numpy.__version__, "torch": torch,
+            "device": device, "hypothesis_profile": HYPOTHESIS_PROFILE, "seed": SEED,
+            "sandbox": sandbox if sandbox is not None else {"tool": "none", "isolation": "not graded"}}
+
+
+def graded_in_sandbox(report: dict) -> bool:
+    """Whether the report says its learner code ran in the bubblewrap sandbox."""
+    env = report.get("environment")
+    sandbox = env.get("sandbox") if isinstance(env, dict) else None
+    return isinstance(sandbox, dict) and sandbox.get("tool") == "bubblewrap"
+
+
+def clip_text(text: str, limit: int = MAX_MESSAGE) -> str:
+    """At most `limit` characters (learner text ends up in messages)."""
+    return text if len(text) <= limit else text[: limit - 40] + f" ...[{len(text) - limit + 40} characters cut]"
 
 
 def test_name(nodeid: str) -> str:
@@ -53,19 +65,13 @@ def _round(x: float) -> float:
     return round(float(x), 4)
 
 
-def is_speed_test(t: TestResult) -> bool:
-    """A speed gate: it measured a ratio, or failed as too slow."""
-    return t.speed_ratio is not None or "slower than torch" in t.message \
-        or "is too slow" in t.message
-
-
 def speed_summary(groups) -> dict:
     """Geometric mean of the speed ratios vs torch, counting only exercises whose other
     (correctness) tests all pass; null when there is none."""
     ratios: dict[str, float] = {}
     counted: list[float] = []
     for g in groups:
-        correct = [t for t in g.counted if t.speed_ratio is None]
+        correct = [t for t in g.counted if not is_speed_test(t)]
         ok = bool(correct) and all(t.outcome == PASSED for t in correct)
         for t in g.counted:
             if t.speed_ratio is not None and t.speed_ratio > 0 and math.isfinite(t.speed_ratio):
@@ -77,7 +83,7 @@ def speed_summary(groups) -> dict:
 
 
 def build_report(results: list[TestResult], exercises: list[Exercise], label: str,
-                 device: str = "cpu", sandbox: str = "", extra: dict | None = None,
+                 env: dict | None = None, extra: dict | None = None,
                  untested: dict[str, str] | None = None) -> dict:
     """The report.json dictionary (unsigned). `untested` gives the state ('not started',
     ...) of exercises that have no tests in this kit: an untouched one is 'not started';
@@ -89,20 +95,15 @@ def build_report(results: list[TestResult], exercises: list[Exercise], label: st
     for g in groups:
         e = g.exercise
         t = topics.setdefault(e.topic, {"points": 0.0, "max_points": 0.0})
-        total_weight = sum(x.weight for x in g.counted) or 1.0
-        correct = all(x.outcome == PASSED for x in g.counted if not is_speed_test(x))
         tests = []
         earned = 0.0
-        for x in sorted(g.tests, key=lambda x: x.nodeid):
-            share = e.points * x.weight / total_weight if x.outcome != "skipped" else 0.0
-            counts = x.outcome == PASSED and (correct or not is_speed_test(x))
-            message = x.message if counts or x.outcome != PASSED else \
-                "fast enough, but a speed test counts only once the exercise's other tests pass"
-            earned += share if counts else 0.0
+        for s in sorted(score_tests(e, g.tests), key=lambda s: s.test.nodeid):
+            x = s.test
+            earned += s.earned
             tests.append({
                 "name": test_name(x.nodeid), "status": x.outcome,
-                "points": _round(share if counts else 0.0), "max_points": _round(share),
-                "message": message, "duration": _round(x.duration), "hidden": bool(x.hidden),
+                "points": _round(s.earned), "max_points": _round(s.share),
+                "message": clip_text(s.note or x.message), "duration": _round(x.duration), "hidden": bool(x.hidden),
             })
         t["points"] += earned
         t["max_points"] += e.points
@@ -119,26 +120,26 @@ def build_report(results: list[TestResult], exercises: list[Exercise], label: st
     report = {
         "schema": SCHEMA,
         "kit_version": kit_version(),
-        "submission": label,
+        "submission": clip_text(label, MAX_LABEL),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "totals": {"points": _round(sum(t["points"] for t in topics.values())),
                    "max_points": _round(sum(t["max_points"] for t in topics.values()))},
         "topics": topics,
         "exercises": rows,
         "speed": speed_summary(groups),
-        "environment": environment(device, sandbox),
+        "environment": env if env is not None else environment(),
     }
     report.update(extra or {})
     return report
 
 
 def failed_report(exercises: list[Exercise], label: str, status: str, message: str,
-                  extra: dict | None = None) -> dict:
+                  extra: dict | None = None, env: dict | None = None) -> dict:
     """A report for a submission whose grading could not run at all: every exercise gets
     0 points with `status` and `message`."""
     results = [TestResult(nodeid=f"grading::{e.name}", exercise=e.name, topic=e.topic, weight=1.0,
                           outcome=status, message=message) for e in exercises]
-    return build_report(results, exercises, label, extra=extra)
+    return build_report(results, exercises, label, env=env, extra=extra)
 
 
 def sign_report(report: dict, key: bytes | None = None) -> dict:
@@ -157,21 +158,62 @@ def is_complete(report: dict, key: bytes | None = None) -> bool:
         return False
 
 
+def allocate(total: float, weights: list[float], places: int = 4) -> list[float]:
+    """`total` split in proportion to `weights`, each share rounded to `places` decimals by
+    the largest-remainder method, so that the shares add up to `total` exactly."""
+    unit = 10 ** places
+    units = round(total * unit)
+    whole = sum(weights)
+    if not weights or whole <= 0:
+        return [0.0] * len(weights)
+    exact = [units * w / whole for w in weights]
+    shares = [math.floor(x) for x in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (shares[i] - exact[i], i))
+    for i in by_remainder[:units - sum(shares)]:
+        shares[i] += 1
+    return [s / unit for s in shares]
+
+
+def _gradescope_rows(e: dict, number: str) -> list[dict]:
+    """An exercise's rows: one for its visible tests, one for its hidden tests (shown after
+    publishing); each test's share of the points (largest remainder) in the output."""
+    tests = e["tests"] or [{"name": e["name"], "status": e["status"], "points": e["points"],
+                            "max_points": e["max_points"], "message": "", "hidden": False}]
+    shares = allocate(e["max_points"], [t["max_points"] for t in tests])
+    rows = []
+    for hidden in (False, True):
+        mine = [(t, share) for t, share in zip(tests, shares, strict=True) if bool(t.get("hidden")) == hidden]
+        if not mine:
+            continue
+        earned = sum(round(share * 10**4) for t, share in mine if t["points"] > 0) / 10**4
+        most = sum(round(share * 10**4) for _, share in mine) / 10**4
+        width = max(len(t["name"]) for t, _ in mine)
+        lines = [f"{t['status']:<8} {t['name']:<{width}} {share if t['points'] > 0 else 0:.4f}/{share:.4f}"
+                 + (f"\n         {t['message']}" if t.get("message") else "") for t, share in mine]
+        rows.append({
+            "name": f"{e['topic']} · {e['name']}" + (" (hidden tests)" if hidden else ""),
+            "number": number + (".h" if hidden else ""),
+            "score": earned, "max_score": most,
+            "status": "passed" if all(t["status"] == PASSED for t, _ in mine) else "failed",
+            "output": f"{'hidden tests' if hidden else e['status']}: {fmt_points(earned)}/{fmt_points(most)} points\n"
+                      + "\n".join(lines),
+            "visibility": "after_published" if hidden else "visible",
+            "tags": [e["topic"], e["name"]],
+        })
+    return rows
+
+
 def gradescope(report: dict, execution_time: float | None = None) -> dict:
-    """Gradescope's autograder results.json: per-test scores (hidden tests after publishing)
-    and leaderboard entries (score, and the speed figure: lower is better)."""
+    """Gradescope's autograder results.json: one row per exercise (and one for its hidden
+    tests, shown after publishing) whose maxima add up exactly to the exercise's points,
+    each test's share and message in the row's output; leaderboard entries (score, and
+    the speed figure: lower is better)."""
     tests = []
+    topics: dict[str, list[int]] = {}  # topic -> [its number, exercises so far]
     for e in report["exercises"]:
-        for t in e["tests"] or [{"name": e["name"], "status": e["status"], "points": e["points"],
-                                 "max_points": e["max_points"], "message": "", "hidden": False}]:
-            tests.append({
-                "name": f"{e['name']}: {t['name']}",
-                "score": t["points"], "max_score": t["max_points"],
-                "status": "passed" if t["status"] == PASSED else "failed",
-                "output": f"{t['status']}" + (f"\n{t['message']}" if t.get("message") else ""),
-                "visibility": "after_published" if t.get("hidden") else "visible",
-                "tags": [e["topic"], e["name"]],
-            })
+        t = topics.setdefault(e["topic"], [len(topics) + 1, 0])
+        t[1] += 1
+        tests += _gradescope_rows(e, f"{t[0]}.{t[1]}")
     speed = report["speed"]["figure"]
     leaderboard = [{"name": "Score", "value": report["totals"]["points"], "order": "desc"}]
     leaderboard.append({"name": "Speed (x torch)", "value": speed if speed is not None else "-",
@@ -188,11 +230,7 @@ def gradescope(report: dict, execution_time: float | None = None) -> dict:
 def points_line(report: dict) -> str:
     """GitHub Classroom's summary line."""
     t = report["totals"]
-    return f"Points {_fmt(t['points'])}/{_fmt(t['max_points'])}"
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.4g}" if x != int(x) else str(int(x))
+    return f"Points {fmt_points(t['points'])}/{fmt_points(t['max_points'])}"
 
 
 def nbgrader_row(report: dict, assignment: str = "gradeschool", student_id: str | None = None) -> dict:
@@ -204,13 +242,11 @@ def nbgrader_row(report: dict, assignment: str = "gradeschool", student_id: str 
 
 
 def csv_text(rows: list[dict], header: bool = True) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=NBGRADER_COLUMNS, lineterminator="\n",
-                            quoting=csv.QUOTE_MINIMAL)
-    if header:
-        writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+    """nbgrader-export rows as CSV; a cell a spreadsheet would run as a formula is
+    neutralised (gradeschool.course.csvcells)."""
+    from gradeschool.course.csvcells import csv_text as safe_csv_text
+
+    return safe_csv_text(rows, NBGRADER_COLUMNS, header)
 
 
 def write_json(path: Path, data: dict) -> None:

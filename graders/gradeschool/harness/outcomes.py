@@ -61,7 +61,12 @@ def classify(call: pytest.CallInfo, report: pytest.TestReport, roots: list[Path]
     text = f"{type(exc).__name__}: {exc}" if exc is not None else report.longreprtext[-500:]
     if isinstance(exc, NotImplementedError):
         return R.FAILED, f"reached code that is not written yet ({text})" + (f" at {where}" if where else "")
-    return R.ERROR, f"raised {text}" + (f" at {where}" if where else "")
+    notes = "".join(f"\n  {n}" for n in getattr(exc, "__notes__", ())  # the oracle's, not Hypothesis's
+                    if isinstance(n, str) and n.startswith(CALL_NOTE))
+    return R.ERROR, f"raised {text}" + (f" at {where}" if where else "") + notes[:2000]
+
+
+CALL_NOTE = "in the call "  # the note the oracle adds to an error raised by learner code
 
 
 def is_learner_facing(call: pytest.CallInfo) -> bool:

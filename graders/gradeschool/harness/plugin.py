@@ -5,7 +5,10 @@
 - `--device cpu|cuda|all` parametrizes tests that take `device`; CUDA skips without a GPU.
 - `--gradeschool-profile grading|dev` picks the Hypothesis profile (default grading).
 - `@pytest.mark.exercise(name, weight=1)` ties a test to a catalogue exercise; the topic
-  marker (`-m neuron`) is added from the catalogue.
+  and exercise markers (`-m neuron`, `-m softmax`) are added from the catalogue.
+- What a learner reads at the end of a run, and its exit status: harness/summary.py;
+  rules on learner code beyond the import scan (forbidden calls, floating-point
+  warnings): harness/rules.py.
 - An exercise whose functions are untouched stubs is skipped as "not started" before any
   test code runs; every test's outcome is collected for tables, reports and points.
 - `--mutants` also runs each exercise's tests against its mutants (tests/mutants/) and
@@ -35,6 +38,7 @@ from gradeschool.core.catalogue import load_catalogue  # noqa: E402
 from gradeschool.core.implementation import Implementation  # noqa: E402
 from gradeschool.core.local import LocalImplementation  # noqa: E402
 from gradeschool.core.paths import exercises_dir, solutions_dir  # noqa: E402
+from gradeschool.harness import rules, summary  # noqa: E402
 from gradeschool.harness.deadline import deadline  # noqa: E402
 from gradeschool.harness.outcomes import (  # noqa: E402
     NOT_STARTED_PREFIX,
@@ -68,6 +72,7 @@ class State:
     timed_out: dict[str, str] = field(default_factory=dict)  # exercise -> the test that timed out
     kills: dict[str, list[str]] = field(default_factory=dict)
     ran: dict[str, int] = field(default_factory=dict)
+    rules: dict[str, tuple[str, str] | None] = field(default_factory=dict)
     _impls: dict[str, Implementation] = field(default_factory=dict)
 
     provided: Implementation | None = None
@@ -125,14 +130,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="run only the tests of this exercise (repeatable); drops the kit's own tests")
     g.addoption("--course-seed", type=int, default=None,
                 help="Hypothesis seed of the hidden property tests (default 0); a course sets its own")
+    g.addoption("--skip-speed", action="store_true",
+                help="leave the speed tests out: quicker, and their points count as not checked")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     from hypothesis import settings
 
     from gradeschool.testing import profiles  # noqa: F401  (registers the profiles)
 
     catalogue = load_catalogue()
+    summary.quiet_benchmarks(config)
     config.addinivalue_line("markers", "exercise(name, weight=1): the catalogue exercise a test checks")
     config.addinivalue_line("markers", "bench: a speed test (learner code vs torch, side by side)")
     config.addinivalue_line("markers", "hidden: a test kept out of the student release")
@@ -140,12 +149,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a test that takes several seconds")
     for topic in catalogue.topics:
         config.addinivalue_line("markers", f"{topic.name}: exercises of topic {topic.name} ({topic.title})")
+    for exercise in catalogue.exercises():
+        if exercise.name not in catalogue.topic_names():
+            config.addinivalue_line("markers", f"{exercise.name}: the tests of exercise {exercise.name}")
     mutants = config.getoption("--mutants")
     profile = config.getoption("--gradeschool-profile") or ("mutants" if mutants else "grading")
     config.stash[PREVIOUS_PROFILE] = settings.get_current_profile_name()
     settings.load_profile(profile)
     provided = config.hook.pytest_gradeschool_implementation(config=config)
     config.stash[STATE] = State(impl_spec=config.getoption("--impl"), mutants=mutants, provided=provided)
+    config.pluginmanager.register(summary, "gradeschool-summary")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -184,7 +197,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         import torch
 
         wanted = config.getoption("--device")
-        devices = ["cpu", "cuda"] if wanted == "all" else [wanted]
+        # "all" means the devices there are: no CUDA test to skip on a machine without one
+        devices = (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]) if wanted == "all" else [wanted]
         params = [
             pytest.param(d, marks=pytest.mark.skipif(
                 d == "cuda" and not torch.cuda.is_available(), reason="CUDA is not available"))
@@ -227,10 +241,15 @@ def pytest_collection_modifyitems(session, config: pytest.Config, items: list[py
                 item.add_marker(catalogue.exercise(exercise).topic)
             except KeyError as err:
                 raise pytest.UsageError(f"{item.nodeid}: {err.args[0]}") from None
+            if exercise not in catalogue.topic_names():
+                item.add_marker(exercise)
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "mutant_id" in callspec.params:
-            item.add_marker(catalogue.exercise(callspec.params["mutant_id"].split(":")[0]).topic)
+            if state(config).mutants:  # without --mutants a verdict only skips: not the learner's
+                item.add_marker(catalogue.exercise(callspec.params["mutant_id"].split(":")[0]).topic)
             verdicts.append(item)
+    if config.getoption("--skip-speed"):
+        summary.leave_out_speed_tests(config, items)
     if verdicts:
         items[:] = [i for i in items if i not in verdicts] + verdicts
     _seed_hidden_property_tests(items, config.getoption("--course-seed"))
@@ -279,11 +298,16 @@ def _gradeschool_gate(request: pytest.FixtureRequest) -> None:
         raise GateFailure(R.TIMEOUT, f"not run: {earlier} did not finish in time, so the rest of "
                                      f"{exercise} is not run either (an endless loop?)")
     impl = request.getfixturevalue("impl")
-    found = impl.state(load_catalogue().exercise(exercise))
+    ex = load_catalogue().exercise(exercise)
+    found = impl.state(ex)
     if found.status == "not started":
         pytest.skip(NOT_STARTED_PREFIX + found.message)
     if found.status != "ready":
         raise GateFailure(found.status, found.message)
+    if not mutant:
+        broken = rules.broken_rule(state(request.config).rules, impl, ex)
+        if broken is not None:
+            raise GateFailure(*broken)
 
 
 def _mutant_param(item: pytest.Item) -> str | None:
@@ -300,7 +324,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     limit = pyfuncitem.config.getoption("--test-timeout") if _exercise_of(pyfuncitem) else None
     try:
         if mutant is None:
-            with deadline(limit, f"{pyfuncitem.name}"):
+            with deadline(limit, f"{pyfuncitem.name}"), rules.fp_warnings(pyfuncitem, _exercise_of(pyfuncitem)):
                 return (yield)
         st = state(pyfuncitem.config)
         st.ran[mutant] = st.ran.get(mutant, 0) + 1
@@ -330,24 +354,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if outcome == R.TIMEOUT and not isinstance(first_exception(call.excinfo.value) if call.excinfo
                                                    else None, GateFailure):
             state(item.config).timed_out.setdefault(exercise, item.name)
-        _record(item, exercise, outcome, message, report.duration, ratio)
+        state(item.config).results[item.nodeid] = summary.result_of(item, outcome, message, report.duration, ratio)
     return report
-
-
-def _record(item: pytest.Item, exercise: str, outcome: str, message: str, duration: float = 0.0,
-            ratio: float | None = None) -> None:
-    marker = item.get_closest_marker("exercise")
-    state(item.config).results[item.nodeid] = R.TestResult(
-        nodeid=item.nodeid,
-        exercise=exercise,
-        topic=load_catalogue().exercise(exercise).topic,
-        weight=float(marker.kwargs.get("weight", 1)),
-        outcome=outcome,
-        message=message,
-        duration=round(duration, 4),
-        hidden=item.get_closest_marker("hidden") is not None,
-        speed_ratio=ratio,
-    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -359,7 +367,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem):
     except KeyboardInterrupt:
         exercise = _exercise_of(item)
         if exercise is not None and _mutant_param(item) is None:
-            _record(item, exercise, R.TIMEOUT, "interrupted before it finished (an endless loop, or far too slow?)")
+            state(item.config).results[item.nodeid] = summary.result_of(
+                item, R.TIMEOUT, "interrupted before it finished (an endless loop, or far too slow?)")
         raise
 
 
@@ -376,8 +385,3 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     if st.mutants and st.ran:
         caught = sum(1 for m in st.ran if st.kills.get(m))
         terminalreporter.write_sep("-", f"gradeschool mutants: {caught} of {len(st.ran)} caught")
-    if st.results:
-        from gradeschool.core.render import render_summary
-
-        terminalreporter.write_sep("-", "gradeschool")
-        terminalreporter.write_line(render_summary(list(st.results.values())))

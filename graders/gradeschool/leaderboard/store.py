@@ -1,146 +1,84 @@
 """The leaderboard's SQLite store: every verified submission is kept (history is never
-lost); each participant is ranked by their best one.
+lost), compactly: a course workflow commits the database every hour, and GitHub refuses
+files over 100 MB. A row holds what the page and the ranking need (pseudonym id, points,
+maximum, speed figure, times as integers, kit version id, points per topic as a compact
+text, the report's SHA-256 as 32 bytes), about 200 bytes; the report itself stays where
+it was graded (the CI artifact). `tests/kit/leaderboard/test_scale.py` measures it.
 
-Ranking: points (more first), then the speed figure (the geometric mean of the benchmark
-ratios vs torch over the exercises whose correctness tests pass; lower is faster; none
-ranks last), then the earliest grading time. A report is accepted only when it parses, is
-signed with the course key, is internally consistent, comes from a known kit version and
-has not been submitted before; otherwise nothing changes."""
+Ranking (`standings`; gradeschool.leaderboard.ranking): per-topic progress, then a speed
+band, then the time the points were reached. A report is accepted only as
+gradeschool.leaderboard.verify says; otherwise nothing changes."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import os
-import re
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "gradeschool-report/1"
-NAME = re.compile(r"^\w[\w .\-]{0,31}$")
-TOLERANCE = 1e-3  # reports round points to 4 decimals
+from gradeschool.leaderboard.ranking import Entry, Submission, rank
+from gradeschool.leaderboard.verify import SubmissionError, shown, verify
+
+__all__ = ["DuplicateSubmission", "Entry", "Leaderboard", "Submission", "SubmissionError"]
 
 DDL = """
+CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS submissions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL,
+    id INTEGER PRIMARY KEY,
+    participant INTEGER NOT NULL REFERENCES names (id),
     points REAL NOT NULL,
     max_points REAL NOT NULL,
     speed REAL,
-    graded_at TEXT NOT NULL,
-    submitted_at TEXT NOT NULL,
-    kit_version TEXT NOT NULL,
+    graded_at INTEGER NOT NULL,
+    submitted_at INTEGER NOT NULL,
+    kit_version INTEGER NOT NULL REFERENCES names (id),
     topics TEXT NOT NULL,
-    content_hash TEXT NOT NULL UNIQUE,
-    report TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS submissions_by_name ON submissions (name);
+    digest BLOB NOT NULL UNIQUE
+) STRICT;
+CREATE TABLE IF NOT EXISTS fingerprints (
+    participant INTEGER PRIMARY KEY REFERENCES names (id),
+    fingerprint TEXT NOT NULL
+) STRICT;
 """
-
-
-class SubmissionError(ValueError):
-    """A report was rejected; the database is unchanged."""
+SEP, PAIR = ";", "="  # topics "neuron=25/25;losses=3.5/24"
 
 
 class DuplicateSubmission(SubmissionError):
     """The very same report is already stored."""
 
 
-@dataclass
-class Entry:
-    """One stored submission (`rank` and `submissions` are set in the standings)."""
-
-    id: int
-    name: str
-    points: float
-    max_points: float
-    speed: float | None
-    graded_at: str
-    kit_version: str
-    topics: dict[str, dict[str, float]] = field(default_factory=dict)
-    rank: int = 0
-    submissions: int = 1
-
-    def sort_key(self) -> tuple:
-        speed = self.speed if self.speed is not None else math.inf
-        return (-self.points, speed, self.graded_at, self.id)
-
-
-def content_hash(report: dict) -> str:
+def content_hash(report: dict) -> bytes:
     """SHA-256 of the report's canonical JSON (signature included)."""
     text = json.dumps(report, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SubmissionError(f"{what} is not a number: {value!r}")
-    return float(value)
+def fingerprint(report: dict) -> str:
+    """What makes a grading the same: the submission's digest, the kit version and the
+    selection of exercises graded."""
+    return json.dumps([report.get("submission_digest"), report.get("kit_version"),
+                       sorted(report.get("selection") or [])])
 
 
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= TOLERANCE * max(1.0, abs(b))
+def pack_topics(topics: dict[str, dict]) -> str:
+    return SEP.join(f"{t}{PAIR}{v['points']:.10g}/{v['max_points']:.10g}" for t, v in topics.items())
 
 
-def check_consistency(report: dict) -> None:
-    """Totals and topics must add up from the exercises, and points stay within bounds."""
-    exercises = report.get("exercises")
-    totals, topics = report.get("totals"), report.get("topics")
-    if not isinstance(exercises, list) or not isinstance(totals, dict) or not isinstance(topics, dict):
-        raise SubmissionError("the report lacks its totals, topics or exercises")
-    per_topic: dict[str, list[float]] = {}
-    for e in exercises:
-        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not isinstance(e.get("topic"), str):
-            raise SubmissionError("an exercise entry has no name or topic")
-        p = _number(e.get("points"), f"points of {e['name']}")
-        m = _number(e.get("max_points"), f"max_points of {e['name']}")
-        if p < -TOLERANCE or p > m + TOLERANCE:
-            raise SubmissionError(f"{e['name']}: {p:g} points of {m:g} is impossible")
-        acc = per_topic.setdefault(e["topic"], [0.0, 0.0])
-        acc[0] += p
-        acc[1] += m
-    if set(per_topic) != set(topics):
-        raise SubmissionError("the topics do not match the exercises' topics")
-    for t, (p, m) in per_topic.items():
-        got = topics[t] if isinstance(topics[t], dict) else {}
-        if not (_close(_number(got.get("points"), f"points of {t}"), p)
-                and _close(_number(got.get("max_points"), f"max_points of {t}"), m)):
-            raise SubmissionError(f"topic {t}: its points do not add up from its exercises")
-    points = _number(totals.get("points"), "totals.points")
-    max_points = _number(totals.get("max_points"), "totals.max_points")
-    if not (_close(points, sum(p for p, _ in per_topic.values()))
-            and _close(max_points, sum(m for _, m in per_topic.values()))):
-        raise SubmissionError("totals do not add up from the exercises")
-    speed = report.get("speed")
-    if not isinstance(speed, dict) or "figure" not in speed:
-        raise SubmissionError("the report has no speed figure (null when there is none)")
-    if speed["figure"] is not None and _number(speed["figure"], "speed.figure") <= 0:
-        raise SubmissionError("the speed figure must be positive")
+def unpack_topics(text: str) -> dict[str, dict[str, float]]:
+    out = {}
+    for item in filter(None, text.split(SEP)):
+        t, _, pm = item.partition(PAIR)
+        p, _, m = pm.partition("/")
+        out[t] = {"points": float(p), "max_points": float(m)}
+    return out
 
 
-def _known_versions(extra: list[str] | tuple[str, ...] = ()) -> set[str]:
-    from gradeschool.grading.outputs import kit_version
+def default_key() -> bytes:
+    """The course key ($GRADESCHOOL_KEY or the kit's key file); never a new random one."""
+    import os
 
-    return {kit_version(), *extra}
-
-
-def _parse_time(text: Any) -> str:
-    if not isinstance(text, str):
-        raise SubmissionError("the report has no creation time")
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise SubmissionError(f"the creation time {text!r} is not an ISO date") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _default_key() -> bytes:
     from gradeschool.grading import signing
 
     if not os.environ.get(signing.KEY_ENV) and not signing.key_path().is_file():
@@ -154,12 +92,15 @@ class Leaderboard:
     def __init__(self, path: str | Path, key: bytes | None = None):
         self.path = Path(path)
         self._key = key
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
         self.db.row_factory = sqlite3.Row
+        from gradeschool.leaderboard.migrate import migrate
+
         with self.db:
-            self.db.executescript(DDL)
+            moved = migrate(self.db, DDL, self._store)
+        if moved:
+            self.db.execute("VACUUM")  # give back the space of the old layout's reports
 
     def __enter__(self) -> Leaderboard:
         return self
@@ -173,94 +114,86 @@ class Leaderboard:
     @property
     def key(self) -> bytes:
         if self._key is None:
-            self._key = _default_key()
+            self._key = default_key()
         return self._key
 
     # ------------------------------------------------------------ writing
-    def submit_file(self, path: str | Path, name: str, accept_versions=()) -> Entry:
+    def submit_file(self, path: str | Path, name: str | None = None, **options) -> Submission:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as err:
-            raise SubmissionError(f"cannot read {path}: {err.strerror}") from None
+            raise SubmissionError(f"cannot read {shown(path)}: {err.strerror}") from None
         except UnicodeDecodeError:
-            raise SubmissionError(f"{path} is not UTF-8 text") from None
+            raise SubmissionError(f"{shown(path)} is not UTF-8 text") from None
         try:
             report = json.loads(text)
         except json.JSONDecodeError as err:
-            raise SubmissionError(f"{Path(path).name} is not valid JSON ({err.msg}, line {err.lineno})") from None
-        return self.submit(report, name, accept_versions)
+            raise SubmissionError(f"{shown(Path(path).name)} is not valid JSON ({err.msg}, line {err.lineno})") \
+                from None
+        return self.submit(report, name, **options)
 
-    def submit(self, report: Any, name: str, accept_versions=()) -> Entry:
-        """Verify `report` and store it as a submission of `name`; raises SubmissionError
-        (and stores nothing) when it is not acceptable."""
-        from gradeschool.grading import signing
-
-        if not isinstance(name, str) or not NAME.match(name) or "@" in name:
-            raise SubmissionError(f"{name!r} is not a pseudonym: 1-32 letters, digits, spaces, '.', '-' "
-                                  "or '_', starting with a letter or digit (no e-mail addresses or paths)")
-        if not isinstance(report, dict):
-            raise SubmissionError("a report is a JSON object")
-        if report.get("schema") != SCHEMA:
-            raise SubmissionError(f"unknown report schema {report.get('schema')!r} (expected {SCHEMA!r})")
-        if not signing.verify(report, self.key):
-            raise SubmissionError("the signature does not match: the report was edited after grading, "
-                                  "or signed with another key")
-        version = report.get("kit_version")
-        known = _known_versions(tuple(accept_versions))
-        if version not in known:
-            raise SubmissionError(f"kit version {version!r} is not accepted here "
-                                  f"(accepted: {', '.join(sorted(map(str, known)))})")
-        check_consistency(report)
-        graded_at = _parse_time(report.get("created"))
+    def submit(self, report: Any, name: str | None = None, accept_versions=(), accept_unbound: bool = False,
+               accept_unsandboxed: bool = False) -> Submission:
+        """Verify `report` and store it as a submission of the pseudonym it is bound to
+        (`name`, when given, must match it); raises SubmissionError (and stores nothing)
+        when it is not acceptable (gradeschool.leaderboard.verify)."""
+        ok = verify(report, self.key, name, accept_versions, accept_unbound, accept_unsandboxed)
         digest = content_hash(report)
-        stored = {k: v for k, v in report.items() if k != "submission"}  # may hold a real name or path
-        values = dict(
-            name=name, points=float(report["totals"]["points"]), max_points=float(report["totals"]["max_points"]),
-            speed=None if report["speed"]["figure"] is None else float(report["speed"]["figure"]),
-            graded_at=graded_at, submitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            kit_version=version, topics=json.dumps(report["topics"], sort_keys=True),
-            content_hash=digest, report=json.dumps(stored, sort_keys=True),
-        )
-        try:
-            with self.db:  # one transaction: all or nothing
-                dup = self.db.execute("SELECT id, name FROM submissions WHERE content_hash = ?",
-                                      (digest,)).fetchone()
-                if dup is not None:
-                    raise DuplicateSubmission(f"duplicate: this report is already submission {dup['id']} "
-                                          f"(of {dup['name']})")
-                cur = self.db.execute(
-                    f"INSERT INTO submissions ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-                    tuple(values.values()))
-        except sqlite3.IntegrityError:
-            raise DuplicateSubmission("duplicate: this report is already stored") from None
-        return self._entry(self.db.execute("SELECT * FROM submissions WHERE id = ?",
-                                           (cur.lastrowid,)).fetchone())
+        with self.db:  # one transaction: all or nothing
+            dup = self.db.execute("SELECT s.id, n.text FROM submissions s JOIN names n ON n.id = s.participant "
+                                  "WHERE digest = ?", (digest,)).fetchone()
+            if dup is not None:
+                raise DuplicateSubmission(f"duplicate: this report is already submission {dup[0]} "
+                                          f"(of {shown(dup[1])})")
+            row_id = self._store(ok.name, report, int(ok.graded_at.timestamp()), digest)
+        return self.submission(row_id)
+
+    def _name_id(self, text: str) -> int:
+        self.db.execute("INSERT OR IGNORE INTO names (text) VALUES (?)", (text,))
+        return self.db.execute("SELECT id FROM names WHERE text = ?", (text,)).fetchone()[0]
+
+    def _store(self, name: str, report: dict, graded_at: int, digest: bytes,
+               submitted_at: int | None = None) -> int:
+        speed = report["speed"]["figure"]
+        cur = self.db.execute(
+            "INSERT INTO submissions (participant, points, max_points, speed, graded_at, submitted_at, "
+            "kit_version, topics, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._name_id(name), float(report["totals"]["points"]), float(report["totals"]["max_points"]),
+             None if speed is None else float(speed), graded_at,
+             submitted_at if submitted_at is not None else int(datetime.now(UTC).timestamp()),
+             self._name_id(str(report["kit_version"])), pack_topics(report["topics"]), digest))
+        if isinstance(report.get("submission_digest"), str):
+            self.db.execute("INSERT OR REPLACE INTO fingerprints (participant, fingerprint) VALUES (?, ?)",
+                            (self._name_id(name), fingerprint(report)))
+        return cur.lastrowid
+
+    def fingerprints(self) -> dict[str, str]:
+        """Each participant's latest graded submission, as `fingerprint` gives it: the course
+        workflow does not grade an unchanged repository again."""
+        rows = self.db.execute("SELECT n.text, f.fingerprint FROM fingerprints f "
+                               "JOIN names n ON n.id = f.participant").fetchall()
+        return dict(rows)
 
     # ------------------------------------------------------------ reading
-    @staticmethod
-    def _entry(row: sqlite3.Row) -> Entry:
-        return Entry(id=row["id"], name=row["name"], points=row["points"], max_points=row["max_points"],
-                     speed=row["speed"], graded_at=row["graded_at"], kit_version=row["kit_version"],
-                     topics=json.loads(row["topics"]))
+    def entries(self, where: str = "", args: tuple = ()) -> list[Submission]:
+        """Every stored submission (or those `where` selects), in the order stored."""
+        rows = self.db.execute(
+            "SELECT s.id, n.text AS name, s.points, s.max_points, s.speed, s.graded_at, v.text AS version, "
+            "s.topics FROM submissions s JOIN names n ON n.id = s.participant "
+            f"JOIN names v ON v.id = s.kit_version {where} ORDER BY s.id", args)
+        return [Submission(r["id"], r["name"], r["points"], r["max_points"], r["speed"],
+                           datetime.fromtimestamp(r["graded_at"], UTC).isoformat(timespec="seconds"),
+                           r["version"], unpack_topics(r["topics"])) for r in rows]
 
-    def entries(self) -> list[Entry]:
-        return [self._entry(r) for r in self.db.execute("SELECT * FROM submissions ORDER BY id")]
+    def submission(self, row_id: int) -> Submission:
+        return self.entries("WHERE s.id = ?", (row_id,))[0]
 
     def standings(self) -> list[Entry]:
-        """Each participant's best submission, ranked."""
-        best: dict[str, Entry] = {}
-        count: dict[str, int] = {}
-        for e in self.entries():
-            count[e.name] = count.get(e.name, 0) + 1
-            if e.name not in best or e.sort_key() < best[e.name].sort_key():
-                best[e.name] = e
-        ranked = sorted(best.values(), key=Entry.sort_key)
-        for i, e in enumerate(ranked, 1):
-            e.rank, e.submissions = i, count[e.name]
-        return ranked
+        """One row per participant, ranked (gradeschool.leaderboard.ranking)."""
+        return rank(self.entries())
 
-    def history(self) -> list[Entry]:
-        """Every submission, oldest first (for the chart of points over time)."""
+    def history(self) -> list[Submission]:
+        """Every submission, oldest first (for the chart of progress over time)."""
         return sorted(self.entries(), key=lambda e: (e.graded_at, e.id))
 
     def topics(self) -> list[str]:

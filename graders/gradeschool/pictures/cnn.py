@@ -13,33 +13,20 @@ import numpy as np
 from gradeschool.datasets import load_digits
 from gradeschool.pictures.training import _figure, _save
 
-SOBEL_VERTICAL = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
 
-
-def reference_sobel_edges(x: np.ndarray, padding: int = 1) -> np.ndarray:
-    """(N, 2, H', W') Sobel edge maps of grey images x (N, 1, H, W): channel 0 vertical
-    edges, channel 1 horizontal (a cross-correlation, as cnn.sobel_edges)."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    kernels = np.stack([SOBEL_VERTICAL, SOBEL_VERTICAL.T])
-    xp = np.pad(x[:, 0], ((0, 0), (padding, padding), (padding, padding)))
-    windows = sliding_window_view(xp, (3, 3), axis=(1, 2))
-    return np.einsum("nhwkl,ckl->nchw", windows, kernels)
-
-
-def plot_sobel_edges(path: str | Path, sobel_edges: Callable | None = None, digit: int = 3,
+def plot_sobel_edges(path: str | Path, sobel_edges: Callable, digit: int = 3,
                      image: np.ndarray | None = None) -> Path:
     """Three panels: a grey digit, its vertical-edge map and its horizontal-edge map.
 
-    `sobel_edges` is a function like cnn.sobel_edges (e.g. the learner's); by default the
-    kit's own NumPy version. The image is the first training digit of class `digit`
-    unless `image` (H, W) is given. Edge maps use a diverging colour map centred on 0:
+    `sobel_edges` is a function like cnn.sobel_edges: the learner's (the kit has no edge
+    detector of its own: it would be the exercise's answer). The image is the first
+    training digit of class `digit` unless `image` (H, W) is given. Edge maps use a diverging colour map centred on 0:
     red where brightness falls from left to right (top to bottom), blue where it rises."""
     if image is None:
         X, y, _, _ = load_digits(images=True)
         image = X[int(np.flatnonzero(y == digit)[0]), 0]
     x = np.asarray(image, dtype=np.float64)[None, None]
-    edges = (sobel_edges or reference_sobel_edges)(x, padding=1)
+    edges = sobel_edges(x, padding=1)
     edges = np.asarray(edges, dtype=np.float64)
     if edges.shape != (1, 2) + x.shape[2:]:
         raise ValueError(f"sobel_edges(x: {x.shape}, padding=1) returned shape {edges.shape}, "

@@ -5,7 +5,7 @@
 The surface is an elongated, tilted bowl with a gentle slope: plain SGD zig-zags across
 the steep direction, momentum overshoots and then rolls along the valley, RMSprop and Adam
 rescale each coordinate and head more directly to the minimum. The optimizers come from
-an implementation (default: the solutions), so a learner can draw their own."""
+an implementation (default: the learner's exercises/; `gradeschool pictures optimizers`)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def _module(impl):
         from gradeschool.core.local import LocalImplementation
         from gradeschool.core.paths import exercises_dir, solutions_dir
 
-        root = {None: solutions_dir(), "solutions": solutions_dir(), "exercises": exercises_dir()}.get(impl, impl)
+        root = {None: exercises_dir(), "solutions": solutions_dir(), "exercises": exercises_dir()}.get(impl, impl)
         return LocalImplementation(root).module("optimizers")
     return impl
 
@@ -62,7 +62,7 @@ def plot_optimizer_paths(path, impl=None, steps: int = 60) -> Path:
     """Draw the loss contours and each optimizer's path; save a PNG at `path`, return it.
 
     `impl`: a module (or Implementation) with SGD, RMSprop and Adam, a folder, or
-    "solutions"/"exercises" (default: the solutions)."""
+    "exercises"/"solutions" (default: the learner's exercises/)."""
     import matplotlib
 
     matplotlib.use("Agg")

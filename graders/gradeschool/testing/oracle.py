@@ -1,19 +1,46 @@
 """The torch oracle: run a learner's NumPy function and its torch counterpart on the same
 inputs, then compare values and gradients with messages a learner can act on.
 
-The reference is computed in float64 (from the very same input values) on the chosen
-device; a learner's float64 result must match to a few ulps, a float32 result to a
-tolerance that scales with float32's epsilon, the size of the numbers involved and the
-number of terms summed. Gradients are checked as vector-Jacobian products with a random
-upstream gradient, never only through `sum().backward()`."""
+Every argument, positional or keyword (arrays inside lists and dicts included), is copied
+before the learner's call (`gradeschool.testing.snapshots`); the reference is computed in
+float64 from those copies on the chosen device, and an input changed in place fails with
+its name. Gradients are checked as vector-Jacobian products with a random upstream
+gradient, never only through `sum().backward()`.
+
+The tolerance rule (one rule for every check; `tolerance` below)
+------------------------------------------------------------------
+A correct implementation differs from the float64 reference by its own rounding only. Each
+floating-point operation is exact to eps (the dtype's machine epsilon: 2.2e-16 in float64,
+1.2e-7 in float32); a sum of n terms accumulates about sqrt(n) eps; and an input that a
+correct implementation only knows, or only uses, to a relative eps moves the result by as
+much as the function magnifies it (its condition number). So an element passes when
+
+    |got - expected| <= k * (scale + rscale * |expected|),    k = TOL_FACTOR * eps * sqrt(terms)
+
+- `scale` (absolute part): the size of the numbers a correct implementation adds or
+  cancels to get the element (|x| * |W| + |b| for x @ W + b; max|x| for log_softmax,
+  which is x - logsumexp(x): logsumexp is known to eps * max|x|).
+- `rscale` (relative part): how much the function magnifies a relative error of its
+  inputs into a relative error of the element, 1 for element-wise functions. softmax(x) =
+  exp(x - logsumexp(x)) turns the absolute error eps * max|x| of x - logsumexp(x) into a
+  relative error eps * max|x| of every probability: scale = 1 (probabilities are at most
+  1), rscale = max|x|. Both forms of softmax, exp(x - max) / sum and exp(x - logsumexp),
+  are inside it; a wrong formula (an axis, a missing term) is off by far more.
+- `terms`: the number of terms summed into one element.
+TOL_FACTOR = 16 covers the constants of these bounds (a few roundings per operation). A
+tolerance is never loosened to let a result pass: a test that needs more says which
+bound it adds, and why, beside the call."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from gradeschool.testing import hints, snapshots
 
 TOL_FACTOR = 16.0
 
@@ -45,6 +72,25 @@ def describe_call(name: str, args: Sequence[Any], kwargs: dict[str, Any], argnam
     return f"{name}({', '.join(parts)})"
 
 
+@contextlib.contextmanager
+def _learner_call(call: str):
+    """Around a call of learner code: a floating-point warning it raises fails the check,
+    and an error it raises carries the call (its inputs) as a note for the learner."""
+    from gradeschool.testing.fpwarnings import fail_on_fp_warnings
+
+    try:
+        with fail_on_fp_warnings(call):
+            yield
+    except LearnerFailure:
+        raise
+    except Exception as exc:
+        if not isinstance(exc, NotImplementedError):
+            from gradeschool.harness.outcomes import CALL_NOTE
+
+            exc.add_note(f"{CALL_NOTE}{call}")
+        raise
+
+
 def _fail(call: str, problem: str, hint: str | None, lines: Sequence[str] = ()) -> None:
     text = [f"{call}", f"  {problem}", *[f"  {line}" for line in lines]]
     if hint:
@@ -52,27 +98,39 @@ def _fail(call: str, problem: str, hint: str | None, lines: Sequence[str] = ()) 
     raise LearnerFailure("\n".join(text))
 
 
+def expect(ok: bool, call: str, problem: str, hint: str | None = None, lines: Sequence[str] = ()) -> None:
+    """Fail with a learner-facing message (the call, the problem, a hint) unless `ok`: for
+    tests that check something no comparison covers (a type, a count, a property)."""
+    if not ok:
+        _fail(call, problem, hint, lines)
+
+
+def expect_tuple(result: Any, n: int, call: str, names: Sequence[str]) -> tuple:
+    """`result`, when it is a tuple of `n` values (named `names` in the message); else a failure."""
+    expect(isinstance(result, tuple) and len(result) == n, call,
+           f"should return a tuple of {n} ({', '.join(names)}), returned {describe_value(result)}",
+           f"Return the {n} values as one tuple, in this order: {', '.join(names)}.")
+    return result
+
+
 # ---------------------------------------------------------------- tolerances and comparing
-def tolerance(dtype, scale: float = 1.0, terms: int = 1) -> tuple[float, float]:
-    """(rtol, atol) for a result of `dtype` built from numbers of size `scale` and sums of
-    `terms` terms: a few ulps in float64, a few float32 ulps in float32."""
+def tolerance(dtype, scale: float = 1.0, terms: int = 1, rscale: float = 1.0) -> tuple[float, float]:
+    """(rtol, atol) of the module's rule for a result of `dtype`: atol = k * scale and
+    rtol = k * rscale with k = TOL_FACTOR * eps * sqrt(terms) (scale and rscale at least 1)."""
     eps = float(np.finfo(dtype).eps)
-    grow = math.sqrt(max(terms, 1))
-    return TOL_FACTOR * eps * grow, TOL_FACTOR * eps * grow * max(float(scale), 1.0)
+    k = TOL_FACTOR * eps * math.sqrt(max(terms, 1))
+    return k * max(float(rscale), 1.0), k * max(float(scale), 1.0)
 
 
-def _as_numpy_result(value: Any, what: str, call: str, hint: str | None) -> np.ndarray:
+def _as_numpy_result(value: Any, what: str, call: str) -> np.ndarray:
     """Accept exactly np.ndarray or a NumPy scalar; anything else (lists, Python floats,
-    objects that pretend to be arrays) is a failure."""
+    objects that pretend to be arrays) is a failure, diagnosed by its type."""
     if type(value) is np.ndarray:
         return value
     if isinstance(value, np.generic) and type(value).__module__ == "numpy":
         return np.asarray(value)
-    _fail(
-        call,
-        f"{what} is a {type(value).__module__}.{type(value).__qualname__}, expected a numpy.ndarray",
-        hint or "Return NumPy arrays (and NumPy scalars for scalar results) of the input's dtype.",
-    )
+    _fail(call, f"{what} is a {type(value).__module__}.{type(value).__qualname__}, expected a numpy.ndarray",
+          hints.type_hint(value))
     raise AssertionError  # unreachable
 
 
@@ -85,25 +143,31 @@ def compare(
     dtype=None,
     scale: float | None = None,
     terms: int = 1,
+    rscale: float = 1.0,
     rtol: float | None = None,
     atol: float | None = None,
     hint: str | None = None,
 ) -> None:
     """Assert that `got` (a learner's NumPy result) matches `expected` (torch or NumPy),
-    in type, shape, dtype, nan/inf pattern and value, with a learner-facing message."""
+    in type, shape, dtype, nan/inf pattern and value, with a learner-facing message.
+
+    The hint follows gradeschool.testing.hints.select: a generic diagnosis of the type,
+    dtype, shape or a non-finite value comes first; `hint` (a test's, usually
+    `mistake(exercise, key)`) is for the mistake a value mismatch points to.
+
+    The tolerance is the module's rule (`scale` defaults to max|expected|) unless `rtol`
+    and `atol` are given."""
     exp = expected.detach().cpu().numpy() if hasattr(expected, "detach") else np.asarray(expected)
-    g = _as_numpy_result(got, what, call, hint)
+    g = _as_numpy_result(got, what, call)
     if dtype is not None and g.dtype != np.dtype(dtype):
-        _fail(call, f"{what} has dtype {g.dtype}, expected {np.dtype(dtype)}", hint
-              or "Keep the input's dtype: a float64 constant or np.array(..) default can upcast float32.")
+        _fail(call, f"{what} has dtype {g.dtype}, expected {np.dtype(dtype)}", hints.dtype_hint(g.dtype, dtype))
     if g.shape != exp.shape:
-        _fail(call, f"{what} has shape {g.shape}, expected {exp.shape}", hint
-              or "Check the axis you reduce over and keepdims.")
+        _fail(call, f"{what} has shape {g.shape}, expected {exp.shape}", hints.shape_hint(g.shape, exp.shape))
     g64, e64 = g.astype(np.float64), exp.astype(np.float64)
     if scale is None:
         finite = np.abs(e64[np.isfinite(e64)])
         scale = float(finite.max()) if finite.size else 1.0
-    r, a = tolerance(g.dtype if np.issubdtype(g.dtype, np.floating) else np.float64, scale, terms)
+    r, a = tolerance(g.dtype if np.issubdtype(g.dtype, np.floating) else np.float64, scale, terms, rscale)
     rtol = r if rtol is None else rtol
     atol = a if atol is None else atol
     with np.errstate(invalid="ignore", over="ignore"):
@@ -118,14 +182,10 @@ def compare(
     where = f"index {tuple(int(i) for i in idx)}" if g.ndim else "the value"
     n_bad = int(((excess > 0) | bad_nan).sum())
     got_v, exp_v = g64[idx], e64[idx]
-    auto_hint = None
-    if not np.isfinite(got_v) and np.isfinite(exp_v):
-        auto_hint = "got a non-finite value where torch's is finite: something overflowed " \
-                    "(exp of a large number?) or divided by zero."
     _fail(
         call,
         f"{what} differs from the reference at {n_bad} of {g.size} elements",
-        hint or auto_hint,
+        hints.value_hint(g64, e64, hint),
         [
             f"largest difference at {where}: expected {exp_v:.8g}, got {got_v:.8g}",
             f"tolerance: |got - expected| <= {atol:.2g} + {rtol:.2g} * |expected| ({g.dtype})",
@@ -135,7 +195,8 @@ def compare(
 
 # ---------------------------------------------------------------- running torch
 def to_torch(value: Any, device: str, requires_grad: bool = False):
-    """ndarray -> float64 (or int64/bool) tensor on `device`; other values pass through."""
+    """ndarray -> float64 (or int64/bool) tensor on `device`, also inside lists and tuples
+    of arrays; other values pass through."""
     import torch
 
     if type(value) is np.ndarray:
@@ -151,23 +212,25 @@ def to_torch(value: Any, device: str, requires_grad: bool = False):
 
 
 def _torch_kwargs(kwargs: dict[str, Any], torch_kwargs: dict[str, Any] | None, device: str) -> dict[str, Any]:
-    """The keyword arguments for torch: `torch_kwargs` when given, else the learner's with
-    arrays turned into tensors (class weights, pos_weight, ...)."""
+    """The keyword arguments for torch: `torch_kwargs` when given, else the learner's
+    (snapshots) with arrays turned into tensors (class weights, pos_weight, ...)."""
     if torch_kwargs is not None:
         return torch_kwargs
     return {k: to_torch(v, device) for k, v in kwargs.items()}
 
 
-def _snapshot(args: Sequence[Any]) -> list[Any]:
-    return [a.copy() if type(a) is np.ndarray else None for a in args]
+def check_untouched(call: str, args: Sequence[Any], kwargs: dict[str, Any], before: tuple[list, dict],
+                    argnames: Sequence[str] | None = None) -> None:
+    """Fail, naming the input, if an argument (or an array inside one) differs from its
+    snapshot `before` (`snapshots.take(args, kwargs)` before the call)."""
+    name = snapshots.changed_argument(args, kwargs, before, argnames)
+    if name is not None:
+        _fail(call, f"modified its input `{name}` in place", hints.MODIFIED_INPUT)
 
 
-def _check_untouched(call: str, args: Sequence[Any], before: list[Any], argnames) -> None:
-    for i, (a, b) in enumerate(zip(args, before, strict=True)):
-        if b is not None and not np.array_equal(a, b, equal_nan=True):
-            name = argnames[i] if argnames and i < len(argnames) else f"argument {i + 1}"
-            _fail(call, f"modified its input `{name}` in place", "Work on a copy "
-                  "(np.maximum(x, 0) returns a new array; x[x < 0] = 0 overwrites x).")
+def _input_dtype(values: Sequence[Any]):
+    """The dtype of the first float array among `values`: the dtype results must keep."""
+    return next((a.dtype for a in values if type(a) is np.ndarray and a.dtype.kind == "f"), None)
 
 
 def check_forward(
@@ -181,22 +244,24 @@ def check_forward(
     device: str = "cpu",
     scale: float | None = None,
     terms: int = 1,
+    rscale: float = 1.0,
     hint: str | None = None,
 ) -> np.ndarray:
-    """Call `fn(*args, **kwargs)` and `torch_fn` on the same values (float64 tensors) and
-    compare: type, dtype (the input's), shape, values. Returns the learner's result."""
+    """Call `fn(*args, **kwargs)` and `torch_fn` on the same values (float64 tensors made
+    from snapshots taken before the call) and compare: type, dtype (the input's), shape,
+    values. Returns the learner's result."""
     kwargs = kwargs or {}
     name = name or getattr(fn, "__name__", "function")
     call = describe_call(name, args, kwargs, argnames)
-    before = _snapshot(args)
-    got = fn(*args, **kwargs)
-    _check_untouched(call, args, before, argnames)
+    before = snapshots.take(args, kwargs)
+    with _learner_call(call):
+        got = fn(*args, **kwargs)
+    check_untouched(call, args, kwargs, before, argnames)
     import torch
 
     with torch.no_grad():
-        ref = torch_fn(*(to_torch(a, device) for a in args), **_torch_kwargs(kwargs, torch_kwargs, device))
-    dtype = next((a.dtype for a in args if type(a) is np.ndarray and a.dtype.kind == "f"), None)
-    compare(got, ref, call=call, dtype=dtype, scale=scale, terms=terms, hint=hint)
+        ref = torch_fn(*(to_torch(a, device) for a in before[0]), **_torch_kwargs(before[1], torch_kwargs, device))
+    compare(got, ref, call=call, dtype=_input_dtype(args), scale=scale, terms=terms, rscale=rscale, hint=hint)
     return got
 
 
@@ -235,11 +300,13 @@ def check_loss(
     name = name or getattr(fn, "__name__", "loss")
     args = (pred, *others)
     call = describe_call(name, args, kwargs, argnames)
-    before = _snapshot(args)
-    loss, dpred = _unpack_pair(fn(*args, **kwargs), call, "loss", "dpred")
-    _check_untouched(call, args, before, argnames)
-    p = to_torch(pred, device, requires_grad=True)
-    ref = torch_fn(p, *(to_torch(o, device) for o in others), **_torch_kwargs(kwargs, torch_kwargs, device))
+    before = snapshots.take(args, kwargs)
+    with _learner_call(call):
+        result = fn(*args, **kwargs)
+    loss, dpred = _unpack_pair(result, call, "loss", "dpred")
+    check_untouched(call, args, kwargs, before, argnames)
+    p = to_torch(before[0][0], device, requires_grad=True)
+    ref = torch_fn(p, *(to_torch(o, device) for o in before[0][1:]), **_torch_kwargs(before[1], torch_kwargs, device))
     (dref,) = torch.autograd.grad(ref, p, torch.ones_like(ref), allow_unused=True)
     dref = torch.zeros_like(p) if dref is None else dref
     compare(loss, ref, call=call, what="the loss", dtype=pred.dtype, scale=scale, terms=terms, hint=hint)
@@ -261,36 +328,43 @@ def check_layer(
     seed: int = 0,
     scale: float | None = None,
     terms: int = 1,
+    rscale: float = 1.0,
     hint: str | None = None,
 ) -> None:
     """A layer pair: `forward(*args) -> (out, cache)` and `backward(dout, cache)` returning
     the gradients w.r.t. the arguments listed in `grad_wrt` (one array, or a tuple in that
     order). Values and every gradient are compared with torch autograd's vector-Jacobian
-    product for the same random upstream gradient `dout`."""
+    product for the same random upstream gradient `dout`. No input may change, in the
+    forward pass or in the backward pass (through the cache)."""
     import torch
 
     kwargs = kwargs or {}
     fname = name or getattr(forward, "__name__", "forward")
     bname = getattr(backward, "__name__", "backward")
     call = describe_call(fname, args, kwargs, argnames)
-    before = _snapshot(args)
-    out, cache = _unpack_pair(forward(*args, **kwargs), call, "out", "cache")
-    targs = [to_torch(a, device, requires_grad=i in grad_wrt) for i, a in enumerate(args)]
-    ref = torch_fn(*targs, **_torch_kwargs(kwargs, torch_kwargs, device))
-    dtype = next(a.dtype for a in args if type(a) is np.ndarray and a.dtype.kind == "f")
-    compare(out, ref, call=call, what="the output", dtype=dtype, scale=scale, terms=terms, hint=hint)
+    before = snapshots.take(args, kwargs)
+    with _learner_call(call):
+        result = forward(*args, **kwargs)
+    out, cache = _unpack_pair(result, call, "out", "cache")
+    check_untouched(call, args, kwargs, before, argnames)
+    targs = [to_torch(a, device, requires_grad=i in grad_wrt) for i, a in enumerate(before[0])]
+    ref = torch_fn(*targs, **_torch_kwargs(before[1], torch_kwargs, device))
+    dtype = _input_dtype(args)
+    tol = dict(dtype=dtype, scale=scale, terms=terms, rscale=rscale, hint=hint)
+    compare(out, ref, call=call, what="the output", **tol)
     dout = _upstream(tuple(ref.shape), dtype, seed)
-    before_dout = dout.copy()
-    grads = backward(dout, cache)
+    before_dout = snapshots.take([dout], {})
     bcall = f"{bname}(dout: {describe_value(dout)}, cache) after {call}"
-    _check_untouched(bcall, [dout], [before_dout], ["dout"])
-    _check_untouched(call, args, before, argnames)
+    with _learner_call(bcall):
+        grads = backward(dout, cache)
+    check_untouched(bcall, [dout], {}, before_dout, ["dout"])
+    check_untouched(f"{bcall}\n  (through the cache)", args, kwargs, before, argnames)
     if len(grad_wrt) == 1 and not isinstance(grads, tuple):
         grads = (grads,)
     if not isinstance(grads, tuple) or len(grads) != len(grad_wrt):
-        _fail(bcall, f"should return {len(grad_wrt)} gradient(s), returned {describe_value(grads)}", hint)
-    refs = torch.autograd.grad(ref, [targs[i] for i in grad_wrt], to_torch(dout, device))
+        _fail(bcall, f"should return {len(grad_wrt)} gradient(s), returned {describe_value(grads)}",
+              "Return one gradient per input that has one, as a tuple in the order the docstring gives.")
+    refs = torch.autograd.grad(ref, [targs[i] for i in grad_wrt], to_torch(before_dout[0][0], device))
     for i, g, r in zip(grad_wrt, grads, refs, strict=True):
         label = argnames[i] if argnames and i < len(argnames) else f"argument {i + 1}"
-        compare(g, r, call=bcall, what=f"the gradient w.r.t. {label}", dtype=dtype,
-                scale=scale, terms=terms, hint=hint)
+        compare(g, r, call=bcall, what=f"the gradient w.r.t. {label}", **tol)

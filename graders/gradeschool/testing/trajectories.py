@@ -41,10 +41,10 @@ class Problem:
 
     def grads(self, ref):
         if self.kind == "random":
-            return [(self.rng.standard_normal(p.shape) * self.scale).astype(self.dtype) for p in self.params]
+            return [np.asarray(self.rng.standard_normal(p.shape) * self.scale, dtype=self.dtype) for p in self.params]
         leaves = [r.detach().clone().requires_grad_(True) for r in ref]
         loss = rosenbrock(leaves[0]) if self.kind == "rosenbrock" else mlp_loss(leaves, *self.data)
-        return [g.cpu().numpy().astype(self.dtype) for g in torch.autograd.grad(loss, leaves)]
+        return [np.asarray(g.cpu().numpy(), dtype=self.dtype) for g in torch.autograd.grad(loss, leaves)]
 
     def __repr__(self):
         return f"{self.kind} gradients"
@@ -79,18 +79,26 @@ def _first_bad_step(got, expected, dtype):
     return None
 
 
-def check_trajectory(cls, torch_cls, problem, kwargs, steps=STEPS):
+def check_trajectory(cls, torch_cls, problem, kwargs, steps=STEPS, lr_change=0.5):
     """Run the learner's optimizer and torch's for `steps` steps on the same gradients;
-    compare every parameter after every step, and the state at the end."""
+    compare every parameter after every step, and the state at the end. Halfway, opt.lr
+    is multiplied by `lr_change` on both sides, as a schedule does between epochs (the
+    optimizer must read self.lr at every step)."""
     start = problem.params
     params = [p.copy() for p in start]
     opt = cls(params, **kwargs)
     ref = [to_torch(p, problem.device) for p in start]
     torch_opt = torch_cls(ref, foreach=False, **kwargs)
     made = describe_call(getattr(cls, "__name__", "optimizer"), [start], kwargs, ["params"])
+    if lr_change != 1:
+        made += f" (opt.lr times {lr_change:g} after step {steps // 2}, as a schedule does)"
     got, expected, passed, seen = [[] for _ in params], [[] for _ in params], [], []
     condition = 1.0  # the largest magnification of rounding in the state, over the steps
-    for _ in range(steps):
+    for step in range(steps):
+        if step == steps // 2 and lr_change != 1:
+            for group in torch_opt.param_groups:
+                group["lr"] *= lr_change
+            opt.lr = torch_opt.param_groups[0]["lr"]
         grads = problem.grads(ref)
         passed.append(grads)
         seen.append([g.copy() for g in grads])

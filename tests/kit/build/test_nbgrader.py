@@ -117,7 +117,8 @@ def test_unasked_exercises_are_provided_without_their_code(source_nb):
     np.testing.assert_array_equal(namespace["sigmoid"](x), reference.sigmoid(x))
 
 
-TOPICS_WITH_SOLUTIONS = [t.name for t in CATALOGUE.topics if (solutions_dir() / t.module).is_file()]
+# every topic of the catalogue: one whose solution went missing fails here instead of dropping out
+TOPICS = CATALOGUE.topic_names()
 
 
 def shown_solution_lines(nb) -> list[str]:
@@ -131,7 +132,7 @@ def shown_solution_lines(nb) -> list[str]:
     return sorted(line for line in lines if len(line) > 12 and line in text and line not in public)
 
 
-@pytest.mark.parametrize("topic", TOPICS_WITH_SOLUTIONS)
+@pytest.mark.parametrize("topic", TOPICS)
 def test_no_notebook_shows_earlier_topics_solved(topic):
     """A later topic's notebook gets earlier topics' functions (and the exercises left out)
     without their code (issue 13: 15 solution lines in the backprop release, 31 in cnn)."""
@@ -141,7 +142,7 @@ def test_no_notebook_shows_earlier_topics_solved(topic):
         assert not shown_solution_lines(nb), (provide, shown_solution_lines(nb)[:5])
 
 
-@pytest.mark.parametrize("topic", TOPICS_WITH_SOLUTIONS)
+@pytest.mark.parametrize("topic", TOPICS)
 def test_every_topic_notebook_is_self_contained(topic, tmp_path):
     """No `from neuron import ...` in a notebook (it could not run there): what a topic
     takes from earlier topics is provided, compiled; the notebook's code (answers in)
@@ -156,6 +157,50 @@ def test_every_topic_notebook_is_self_contained(topic, tmp_path):
     assert all(s.status == "ready" for s in states.values()), states
     grade_ids = [c.metadata.nbgrader["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
     assert len(grade_ids) == len(set(grade_ids)), "nbgrader needs unique grade ids"
+
+
+KERNEL_SCRIPT = r"""
+import json, re
+STUB = r"\1# YOUR CODE HERE\n\1raise NotImplementedError()"  # what generate_assignment leaves of an answer
+scores = {}
+for topic, cells in json.loads(open("cells.json").read()).items():
+    for answered in (True, False):
+        namespace = {"__name__": "__main__"}
+        for role, source in cells:
+            if role == "solution" and not answered:
+                source = re.sub(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION", STUB, source, flags=re.S | re.M)
+            try:
+                exec(compile(source, "<cell>", "exec"), namespace)
+            except NotImplementedError:  # a stubbed class body: the kernel shows it and goes on
+                assert role == "solution" and not answered, source
+        scores[f"{topic} {'solved' if answered else 'stub'}"] = namespace["score"]
+print(json.dumps(scores))
+"""
+
+
+@pytest.mark.slow
+def test_the_course_has_every_topic_and_its_grade_cells_score_answers_fully_and_stubs_zero(tmp_path):
+    """`gradeschool nbgrader build` without --topic writes a notebook for every topic of the
+    catalogue (a new topic is picked up, none is left out), and each notebook's grade cells,
+    hidden tests included, give the answers it holds full points and the stubs nbgrader
+    releases 0. Run as a kernel runs the cells, on each topic's first exercise (its grade
+    cell only: the whole course would take minutes)."""
+    written = build_course(tmp_path / "course", seed=SEED)
+    assert [p.stem for p in written] == TOPICS
+    cells, expected = {}, {}
+    for path in written:
+        first = CATALOGUE.topic(path.stem).exercises[0]
+        nb = nbformat.read(str(path), as_version=4)
+        cells[path.stem] = [(role(c), c.source) for c in nb.cells if c.cell_type == "code" and (
+            role(c) != "grade" or c.metadata.gradeschool["exercise"] == first.name)]
+        assert sum(r == "grade" for r, _ in cells[path.stem]) == 1, path.stem
+        expected.update({f"{path.stem} solved": first.points, f"{path.stem} stub": 0.0})
+    (tmp_path / "cells.json").write_text(json.dumps(cells))
+    (tmp_path / "kernel.py").write_text(KERNEL_SCRIPT)
+    run = subprocess.run([sys.executable, "kernel.py"], cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    scores = json.loads(run.stdout.strip().splitlines()[-1])
+    assert scores == pytest.approx(expected), run.stdout[-3000:]
 
 
 def test_unknown_exercise_and_mode_are_refused():

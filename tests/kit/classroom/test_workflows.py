@@ -21,7 +21,7 @@ from gradeschool.cli import build_parser
 from gradeschool.core.paths import PACKAGE_DIR, kit_root
 from gradeschool.grading.signing import KEY_ENV
 from gradeschool.leaderboard.store import Leaderboard
-from gradeschool.learner.progress import replace_definitions
+from gradeschool.learner.source import replace_definitions
 
 pytestmark = pytest.mark.kit
 
@@ -273,7 +273,7 @@ def test_first_run_then_a_class_with_a_cheater(replay):
     assert source["repository"] == "uni/cheater-dl" and re.fullmatch(r"[0-9a-f]{40}", source["commit"])
     assert not list(reports.glob("**/*\r*")), "no pseudonym keeps the CRLF's \\r"
     text = page.read_text()
-    assert all(f'data-name="{n}"' in text for n in points) and "ghost" not in text
+    assert all(f'data-n="{n}"' in text for n in points) and "ghost" not in text
 
     third = run_once(replay)  # nothing pushed since: nobody is graded again, nothing new stored
     assert third[shards[0]].stdout.count("unchanged since its last grading") == 3

@@ -32,20 +32,17 @@ from pathlib import Path
 from typing import Any
 
 from gradeschool.core.catalogue import Exercise, load_catalogue
+from gradeschool.core.render import points_phrase
 from gradeschool.harness.presets import TEST_TIMEOUT_S
 
 GRADE_MARK = "# gradeschool grade cell"
-
-
-def points_text(x: float) -> str:
-    return f"{x:g} point" + ("" if x == 1 else "s")
 
 
 def grade_cell_source(exercise: Exercise, seed: int, test_timeout: float = TEST_TIMEOUT_S) -> str:
     """The locked cell that scores one exercise; it ends with the numeric score, or raises."""
     functions = ", ".join(f"`{f}`" for f in exercise.functions)
     return textwrap.dedent(f"""\
-        {GRADE_MARK}: {exercise.name} ({points_text(exercise.points)})
+        {GRADE_MARK}: {exercise.name} ({points_phrase(exercise.points)})
         # Runs the kit's tests of {exercise.name} (property tests against PyTorch, speed
         # tests) on your {functions}, prints what differs. The number below is your score.
         from gradeschool.build.notebooks.cells import grade
@@ -131,7 +128,7 @@ def forbidden_in_notebook(namespace: Mapping[str, Any], functions: Mapping[str, 
 def grade(exercise: str, namespace: Mapping[str, Any], hidden: bool = False,
           course_seed: int | None = None, timeout: float = TEST_TIMEOUT_S, echo: bool = True) -> float:
     """Score `exercise` on the functions found in `namespace` (a notebook's globals()):
-    catalogue points x passed test weight / total test weight. `hidden=True` (the
+    the points of core/results.score_tests, the one scoring rule. `hidden=True` (the
     instructor's run) adds the hidden tests, with `course_seed`; `timeout` is the kit's
     per-test limit. Output of the run (pytest's, torch's warnings) is kept off the cell's
     stderr; the table and first problem are printed."""

@@ -29,6 +29,7 @@ from pathlib import Path
 from gradeschool.build.notebooks.convert import read_notebook
 from gradeschool.build.notebooks.provided import earlier_imports
 from gradeschool.build.notebooks.source import META, NotebookError
+from gradeschool.core.render import fmt_points
 from gradeschool.harness.presets import COURSE_SEED_ENV
 
 SEED = re.compile(r"course_seed=(\d+)")
@@ -162,9 +163,9 @@ def regrade(course: str | Path, assignment: str, students: list[str] = (), jobs:
     _write_csv(rows, reports / "regrade.csv")
     for r in rows:
         if r.flagged:
-            kernel = "no score" if r.kernel is None else f"{r.kernel:g}"
-            echo(f"FLAGGED {r.student} {r.notebook} {r.exercise}: kernel {kernel}, isolated {r.isolated:g}"
-                 f"/{r.max_points:g} ({r.status})")
+            kernel = "no score" if r.kernel is None else fmt_points(r.kernel)
+            echo(f"FLAGGED {r.student} {r.notebook} {r.exercise}: kernel {kernel}, isolated {fmt_points(r.isolated)}"
+                 f"/{fmt_points(r.max_points)} ({r.status})")
     return rows
 
 

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradeschool.build.notebooks import provided as P
-from gradeschool.build.notebooks.cells import grade_cell_source, points_text
+from gradeschool.build.notebooks.cells import grade_cell_source
 from gradeschool.core.catalogue import Catalogue, Exercise, load_catalogue
 from gradeschool.core.paths import solutions_dir
+from gradeschool.core.render import points_phrase
+from gradeschool.core.version import kit_version
 from gradeschool.harness.presets import TEST_TIMEOUT_S
 
 META = "gradeschool"
@@ -113,7 +115,7 @@ def nbgrader_meta(grade_id: str, *, solution=False, grade=False, locked=False, p
 
 
 def _docs_markdown(exercise: Exercise, docs: Mapping[str, str]) -> str:
-    parts = [f"## {exercise.name} ({points_text(exercise.points)})", "", exercise.summary]
+    parts = [f"## {exercise.name} ({points_phrase(exercise.points)})", "", exercise.summary]
     for fn in exercise.functions:
         if docs.get(fn):
             parts += ["", f"**`{fn}`**", "", "```text", docs[fn], "```"]
@@ -166,7 +168,7 @@ def build_notebook(topic: str, exercises: Sequence[str] | None = None, seed: int
         cells.append(cell)
 
     intro = (f"# {info.name}: {info.title}\n\n{parsed.docstring}\n\n"
-             f"This assignment: {', '.join(f'`{e.name}`' for e in asked)} — {points_text(points)}. "
+             f"This assignment: {', '.join(f'`{e.name}`' for e in asked)} — {points_phrase(points)}. "
              "Write each answer in place of `raise NotImplementedError()`, using NumPy and the "
              "standard library only. The cell after each answer runs the kit's tests (property "
              "tests against PyTorch, speed tests) and prints your score; run it as often as you like.\n")
@@ -219,10 +221,3 @@ def build_notebook(topic: str, exercises: Sequence[str] | None = None, seed: int
     return nb
 
 
-def kit_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("gradeschool")
-    except PackageNotFoundError:
-        return "0+unknown"

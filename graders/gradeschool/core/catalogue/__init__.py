@@ -31,6 +31,10 @@ class Exercise:
     functions: tuple[str, ...]
     mistakes: tuple[tuple[str, str], ...] = ()
     oracle: str = ""  # what the tests compare with (docs/curriculum.md's "oracle" column)
+    # its functions update their arguments in place (an optimizer's parameters, gradients
+    # being clipped): the grader copies those arrays back from the isolated worker, no others
+    updates_in_place: bool = False
+    forbidden: tuple[str, ...] = ()  # calls the exercise rules out, e.g. numpy.tanh in tanh
 
     def mistake(self, key: str) -> str:
         """The hint written for one typical mistake (`[exercise.mistakes]` in the catalogue)."""
@@ -136,6 +140,8 @@ def _read_topic(path: Path) -> Topic:
                 functions=tuple(e.get("functions", (e["name"],))),
                 mistakes=tuple((str(k), str(v)) for k, v in e.get("mistakes", {}).items()),
                 oracle=e.get("oracle", ""),
+                updates_in_place=bool(e.get("updates_in_place", False)),
+                forbidden=tuple(e.get("forbidden", ())),
             )
             for e in data.get("exercise", [])
         )

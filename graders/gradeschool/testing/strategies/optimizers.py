@@ -60,25 +60,26 @@ optimizer_hyperparameters = {
 }
 
 gradient_sources = st.sampled_from(["random", "rosenbrock", "mlp"])
-param_shape_lists = st.lists(shapes(1, 3, max_side=5), min_size=1, max_size=3)
+param_shape_lists = st.lists(shapes(0, 3, max_side=5), min_size=1, max_size=3)  # 0-d parameters included
 
 
 @st.composite
 def gradient_lists(draw, dtype):
-    """1 to 4 gradient arrays of different shapes and sizes (one list of a model's grads),
-    each with its own scale so that their norms differ."""
+    """1 to 4 gradient arrays of different shapes and sizes, 0-d included (one list of a
+    model's grads), each with its own scale so that their norms differ."""
     grads = []
-    for shape in draw(st.lists(shapes(1, 3, max_side=5), min_size=1, max_size=4)):
+    for shape in draw(st.lists(shapes(0, 3, max_side=5), min_size=1, max_size=4)):
         scale = draw(st.sampled_from([1e-2, 1.0, 1.0, 30.0]))
-        grads.append((draw(arrays(dtype, shape, -5.0, 5.0, extremes=(0.0, 5.0, -5.0))) * scale).astype(dtype))
+        grads.append(np.asarray(draw(arrays(dtype, shape, -5.0, 5.0, extremes=(0.0, 5.0, -5.0))) * scale, dtype=dtype))
     return grads
 
 
+# A schedule's settings; an optional one is now and then left out (its default applies).
 schedule_settings = {
-    "StepLR": st.fixed_dictionaries(dict(step_size=st.integers(1, 40), gamma=st.floats(0.05, 0.99))),
+    "StepLR": st.fixed_dictionaries(dict(step_size=st.integers(1, 40)), optional=dict(gamma=st.floats(0.05, 0.99))),
     "ExponentialLR": st.fixed_dictionaries(dict(gamma=st.floats(0.9, 0.999))),
-    "CosineAnnealingLR": st.fixed_dictionaries(dict(
-        T_max=st.integers(1, 120), eta_min=_maybe(0.0, log_uniform(1e-6, 1e-3)))),
+    "CosineAnnealingLR": st.fixed_dictionaries(dict(T_max=st.integers(1, 120)),
+                                               optional=dict(eta_min=_maybe(0.0, log_uniform(1e-6, 1e-3)))),
 }
 
 
