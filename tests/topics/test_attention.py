@@ -637,8 +637,13 @@ def test_transformer_encoder_block_modes(impl, dtype, norm_first, activation):
 
 # ---------------------------------------------------------------- word2vec
 def skipgram_pairs_reference(tokens, window):
-    return [(int(tokens[i]), int(tokens[j])) for i in range(len(tokens))
-            for j in range(max(0, i - window), min(len(tokens), i + window + 1)) if j != i]
+    """(tokens[i], tokens[j]) for every i != j with |i - j| <= window, ordered by i, then j
+    (torch's nonzero lists a matrix's entries in row-major order)."""
+    t = torch.as_tensor(np.asarray(tokens, dtype=np.int64))
+    i = torch.arange(len(t))
+    near = ((i[:, None] - i[None, :]).abs() <= window) & (i[:, None] != i[None, :])
+    rows, cols = near.nonzero(as_tuple=True)
+    return torch.stack([t[rows], t[cols]], dim=1).numpy()
 
 
 @pytest.mark.exercise("skipgram_pairs", weight=2)
@@ -649,7 +654,7 @@ def test_skipgram_pairs(impl, case):
     before = tokens.copy()
     got = impl.skipgram_pairs(tokens, window)
     expect(np.array_equal(before, tokens), call, "modified its input `tokens` in place")
-    expected = np.array(skipgram_pairs_reference(tokens, window), dtype=np.int64).reshape(-1, 2)
+    expected = skipgram_pairs_reference(tokens, window).reshape(-1, 2)
     expect(type(got) is np.ndarray and got.dtype.kind in "iu" and got.shape == expected.shape, call,
            f"returned {describe_value(got)}, expected an integer array of shape {expected.shape}",
            "One row (center token, context token) per pair; np.zeros((0, 2), dtype=np.int64) when there is none.")
