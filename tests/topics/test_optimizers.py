@@ -28,7 +28,7 @@ from gradeschool.testing import check_forward, compare
 from gradeschool.testing import strategies as gs
 from gradeschool.testing.gates import label, normal
 from gradeschool.testing.hints import mistake
-from gradeschool.testing.oracle import describe_call, to_torch
+from gradeschool.testing.oracle import describe_call, expect, to_torch
 from gradeschool.testing.speed import Gate, gate_params, limited, run_gate
 from gradeschool.testing.strategies import optimizers as ts
 from gradeschool.testing.trajectories import Problem, check_trajectory
@@ -103,11 +103,13 @@ def test_sgd_momentum_matches_the_notes_form(impl, momentum):
     mine, v = p.copy(), np.zeros(5)
     for t in range(1, 21):
         g = rng.standard_normal(5)
-        opt.step([g])
+        sent = g.copy()
+        call = f"SGD([p], lr={alpha * (1 - beta):g}, momentum={beta}) step {t}"
+        opt.step([sent])
+        expect(np.array_equal(sent, g), call, "changed the gradient it was given (the gradients must not change)")
         v = beta * v + (1 - beta) * g
         mine -= alpha * v
-        compare(p, mine, call=f"SGD([p], lr={alpha * (1 - beta):g}, momentum={beta}) step {t}",
-                what="the parameter", dtype=np.float64, terms=t,
+        compare(p, mine, call=call, what="the parameter", dtype=np.float64, terms=t,
                 hint=mistake("SGD", "momentum_buffer"))
 
 

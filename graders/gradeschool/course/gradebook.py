@@ -75,8 +75,9 @@ def _folders(course: Course, graded: Path, submissions: Path | None) -> list[str
     seen = set(course.students)
     seen |= {p.name for p in graded.iterdir() if p.is_dir() and (p / "report.json").exists()}
     if submissions is not None:
-        seen |= {p.stem for p in submissions.iterdir() if not p.name.startswith(".")
-                 and (p.is_dir() or p.suffix == ".ipynb")}
+        from gradeschool.grading.supervise import list_submissions, output_names
+
+        seen |= set(output_names(list_submissions(submissions)).values())
     return sorted(seen - {COURSE_DIR})
 
 
@@ -84,7 +85,7 @@ def _stamp(course: Course, submissions: Path | None, folder: str, topic: str) ->
     if submissions is None:
         return Stamp(None, "missing")
     module = load_catalogue().topic(topic).module
-    notebook = submissions / f"{folder}.ipynb"
+    notebook = submissions / folder if folder.endswith(".ipynb") else submissions / f"{folder}.ipynb"
     if notebook.is_file():
         return submitted_at(submissions, [notebook.name], course.timestamps)
     where = submissions / folder

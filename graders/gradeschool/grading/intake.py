@@ -104,6 +104,20 @@ def _read_one(dfd: int, name: str, max_bytes: int) -> bytes | str:
     return data
 
 
+def read_file(path: Path, max_bytes: int = MAX_NOTEBOOK) -> bytes | str:
+    """One file's bytes, read as `take` reads a submission's (no link followed, regular
+    files only, no other hard link, under `max_bytes`), or why it is refused."""
+    path = Path(os.path.abspath(path))
+    try:
+        dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as err:
+        return f"{path.parent} cannot be opened ({err.strerror})"
+    try:
+        return _read_one(dfd, path.name, max_bytes)
+    finally:
+        os.close(dfd)
+
+
 def _present(dfd: int, name: str) -> bool:
     try:
         os.stat(name, dir_fd=dfd, follow_symlinks=False)

@@ -265,7 +265,7 @@ class IsolatedImplementation:
         exception for an error."""
         try:
             error = reply.get("error")
-            self.codec.apply_changes(reply, out, what)
+            self.codec.apply_changes(reply, out, what, writes)
             self.raise_warnings(reply.get("warnings", []))
             if error is None:
                 value = self.codec.decode(reply.get("ok"), out, writes)

@@ -157,6 +157,9 @@ class Codec:
         self.namespaces: dict[int, types.SimpleNamespace] = {}
         self._ns_link: dict[int, int] = {}
         self._next = itertools.count(1)
+        # links (arrays; namespaces negated) the judge itself sent with `back`: the only ones
+        # whose changes it copies, whatever the worker claims
+        self.back: set[int] = set()
 
     def _link(self, arr: np.ndarray) -> int:
         link = self._link_of.get(id(arr))
@@ -203,6 +206,8 @@ class Codec:
             body = {"index": len(arrays) - 1}
             if not program:
                 body.update(link=self._link(value), back=back)
+                if back:
+                    self.back.add(body["link"])
             return {Tag.ARRAY: body}
         if isinstance(value, np.generic):
             arrays.append(np.asarray(value))
@@ -226,6 +231,8 @@ class Codec:
                 link = next(self._next)
                 self.namespaces[link] = value
                 self._ns_link[id(value)] = link
+            if back:
+                self.back.add(-link)
             return {Tag.NAMESPACE: {"link": link, "back": back, "attrs": inner(dict(vars(value)))}}
         if t is np.random.Generator:  # a copy at the same state: the caller's is not advanced
             bits = value.bit_generator
@@ -277,20 +284,27 @@ class Codec:
             return {}
         raise ValueError(f"unknown tag {clip(tag, 40)!r}")
 
-    def apply_changes(self, reply: dict, out: list, what: str) -> None:
-        """Copy back what may come back (see the module docstring); fail on the rest."""
+    def apply_changes(self, reply: dict, out: list, what: str, writes: bool = False) -> None:
+        """Copy back what may come back (see the module docstring); fail on the rest. The
+        judge decides what may come back: only during a call of something that updates its
+        arguments (`writes`), and only into arrays and namespaces the judge sent with
+        `back`. Any other update the worker sends counts as an input changed in place."""
+        changed = list(reply.get("changed", []))
         for link, index in reply.get("updates", []):
             mine, new = self.links.get(link), out[index]
-            if mine is not None and mine.shape == new.shape and mine.dtype == new.dtype \
+            if not (writes and link in self.back):
+                changed.append(link)
+            elif mine is not None and mine.shape == new.shape and mine.dtype == new.dtype \
                     and mine.flags.writeable:
                 np.copyto(mine, new)
         for link, attrs in reply.get("namespaces", []):
             ns = self.namespaces.get(link)
-            if ns is not None:
+            if not (writes and -link in self.back):
+                changed.append(-link)
+            elif ns is not None:
                 values = self.decode(attrs, out)
                 ns.__dict__.clear()
                 ns.__dict__.update({str(k): v for k, v in values.items()})
-        changed = reply.get("changed", [])
         if changed and reply.get("error") is None:
             raise InputChanged(
                 f"{what}\n  modified an input in place (the caller's arrays must not change)\n"

@@ -223,6 +223,26 @@ def list_submissions(folder: Path) -> list[Path]:
                   if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".ipynb"))
 
 
+# what grade-all writes beside the submissions' folders
+CLASS_FILES = frozenset({"gradebook.csv", "pass_rates.csv"})
+
+
+def output_names(subs: list[Path]) -> dict[Path, str]:
+    """Each submission's folder name under grade-all's OUT: a folder's own name, a
+    notebook's name without `.ipynb` unless that is taken (by a folder `alice` beside
+    `alice.ipynb`), then its full name. Never one of grade-all's own files
+    (`gradebook.csv`), never another submission's: one submission never writes over
+    another's report, and the class files are always written."""
+    taken = {p.name for p in subs if p.is_dir()} | set(CLASS_FILES)
+    names = {}
+    for p in subs:
+        name = p.name if p.is_dir() or p.stem in taken else p.stem
+        while name in CLASS_FILES:
+            name += "_"
+        names[p] = name
+    return names
+
+
 def grade_all(folder: Path, out: Path, jobs: int = 2, selectors: list[str] = (),
               limits: Limits | None = None, echo=print, sandboxed: bool = True) -> list[Graded]:
     """Grade every submission of `folder` (sub-folders or notebooks) in parallel, each in its
@@ -234,9 +254,10 @@ def grade_all(folder: Path, out: Path, jobs: int = 2, selectors: list[str] = (),
     out.mkdir(parents=True, exist_ok=True)
     signing.load_key()
     subs = list_submissions(folder)
+    names = output_names(subs)
 
     def one(path: Path) -> Graded:
-        name = path.stem
+        name = names[path]
         target = out / name
         start = time.monotonic()
         old = _read_report(target / "report.json")

@@ -229,9 +229,9 @@ print(json.dumps([grade("leaky_relu", globals(), echo=False), grade("relu", glob
 
 @pytest.mark.slow
 def test_grade_gives_partial_credit_and_keeps_stderr_clean(tmp_path):
-    """The score a grade cell ends with: points x passed weight / total weight (leaky_relu
-    is right for the default slope only: half of its tests), 0 for an untouched stub, and
-    nothing on stderr (nbgrader would zero the cell)."""
+    """The score a grade cell ends with is partial credit by the one scoring rule: the
+    points `gradeschool check` gives the same leaky_relu (right for the default slope only),
+    0 for an untouched stub, and nothing on stderr (nbgrader would zero the cell)."""
     script = tmp_path / "cell.py"
     script.write_text(GRADE_SCRIPT)
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
@@ -239,7 +239,15 @@ def test_grade_gives_partial_credit_and_keeps_stderr_clean(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
     leaky, relu = json.loads(run.stdout.strip().splitlines()[-1])
-    assert leaky == pytest.approx(0.5 * CATALOGUE.exercise("leaky_relu").points) and relu == 0.0
+    module = tmp_path.parent / f"{tmp_path.name}-check" / "neuron.py"
+    module.parent.mkdir()
+    leaky_source = "def leaky_relu" + GRADE_SCRIPT.split("def leaky_relu")[1].split("def relu")[0]
+    module.write_text("import numpy as np\n\n\n" + leaky_source)
+    check = subprocess.run([sys.executable, "-m", "gradeschool", "check", "leaky_relu", "--impl", str(module.parent)],
+                           capture_output=True, text=True, timeout=300, cwd=module.parent)
+    checked = float(re.search(r"leaky_relu\s+([\d.]+)/", check.stdout).group(1))
+    assert 0 < leaky < CATALOGUE.exercise("leaky_relu").points and relu == 0.0
+    assert leaky == pytest.approx(checked, abs=1e-4), check.stdout
     assert "relu: not started" in run.stdout
     assert not any(tmp_path.glob(".hypothesis")), "grade cells write nothing next to the notebook"
 

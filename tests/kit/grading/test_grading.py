@@ -75,8 +75,8 @@ EXPECTED = {
 }
 # attacks on the speed figure, the kind of a test and in-place updates, graded with SPEED_SELECTION
 SPEED_CLASS = {"speed_noop", "speed_cache", "speed_ack_early", "speed_fork", "speed_precompute",
-               "speed_defer_commit", "too_slow_message", "zero_weights"}
-SPEED_SELECTION = ["softmax", "mlp_forward"]
+               "speed_defer_commit", "too_slow_message", "zero_weights", "forged_updates"}
+SPEED_SELECTION = ["softmax", "mlp_forward", "dense_forward"]
 HONEST_SPEED = ("bob", "carol")
 # the work is done elsewhere: no better figure
 MOVED_WORK = {"speed_ack_early", "speed_fork", "speed_precompute", "speed_defer_commit"}
@@ -389,7 +389,7 @@ def _speed_tests(report, exercise="softmax"):
     return [t for t in e["tests"] if "test_speed" in t["name"]]
 
 
-@pytest.mark.parametrize("name", sorted(SPEED_CLASS - MOVED_WORK - {"zero_weights"}))
+@pytest.mark.parametrize("name", sorted(SPEED_CLASS - MOVED_WORK - {"zero_weights", "forged_updates"}))
 def test_a_faked_speed_earns_no_speed_points_and_no_figure(speed_class, name):
     """Issue 11, finding 8: a no-op swapped in during the warm-up, outputs cached between
     runs, a fast identity whose correctness failures say "is too slow": no speed test earns
@@ -428,6 +428,18 @@ def test_in_place_changes_of_inputs_stay_in_the_worker(speed_class):
     e = next(e for e in report["exercises"] if e["name"] == "mlp_forward")
     assert e["points"] == 0 and e["status"] == "failed"
     assert any("modified an input in place" in t["message"] for t in e["tests"])
+
+
+def test_the_judge_takes_back_only_what_it_sent_to_be_updated(speed_class):
+    """forged_updates marks the speed gate's own input arrays as ones that go back: the
+    judge copied its zeros into them, torch was timed and the outputs checked on zeros,
+    and a slow dense_forward earned every speed point (2/2, figure 2.8). Now the judge
+    copies back only into arrays it sent to a function that updates its arguments."""
+    report = speed_class["forged_updates"]
+    speed = _speed_tests(report, "dense_forward")
+    assert speed and all(t["points"] == 0 for t in speed), [(t["name"], t["status"]) for t in speed]
+    assert all("modified an input in place" in t["message"] for t in speed), [t["message"][:200] for t in speed]
+    assert report["speed"]["figure"] is None
 
 
 def test_the_honest_classmate_of_the_speed_attacks_keeps_full_marks(speed_class):

@@ -162,3 +162,38 @@ def test_a_report_graded_without_a_sandbox_says_so(tmp_path, submission, monkeyp
         report["environment"]["sandbox"]["isolation"]
     assert not outputs.graded_in_sandbox(report)
     assert os.path.exists(tmp_path / "out" / "report.json")
+
+
+# a judge that passes relu when the submission's copy holds the solution, fails it otherwise
+JUDGE_BY_CONTENT = """
+import json, pathlib, sys
+solved = "BEGIN SOLUTION" in (pathlib.Path(sys.argv[2]) / "neuron.py").read_text()
+data = json.loads(sys.argv[3])
+for r in data["results"]:
+    r["outcome"] = "passed" if solved else "failed"
+open(sys.argv[1], "w").write(json.dumps(data))
+"""
+
+
+def test_every_submission_has_its_own_output_whatever_its_name(tmp_path, monkeypatch):
+    """grade-all named each output folder after the submission's stem: `alice.late` wrote
+    over `alice`'s report (alice scored the late copy's 0) and a folder `gradebook.csv.x`
+    took the name of the class gradebook (grade-all crashed: no gradebook.csv, no
+    pass_rates.csv, on every rerun). Now each submission's output has a name of its own."""
+    def command(sub, result, label, selectors, limits, refused, sandboxed):
+        return [sys.executable, "-c", JUDGE_BY_CONTENT, str(result), str(sub), json.dumps(_findings())]
+    monkeypatch.setattr(supervise, "_judge_command", command)
+    klass = tmp_path / "class"
+    solved = {"alice": True, "alice.late": False, "gradebook.csv.x": False, "pass_rates.csv": True}
+    for name, is_solved in solved.items():
+        (klass / name).mkdir(parents=True)
+        source = solutions_dir() / "neuron.py" if is_solved else solutions_dir().parent / "exercises" / "neuron.py"
+        (klass / name / "neuron.py").write_text(source.read_text())
+    out = tmp_path / "out"
+    graded = supervise.grade_all(klass, out, selectors=SELECTION, echo=lambda s: None)
+    points = {g.name: g.report["totals"]["points"] for g in graded}
+    assert points == {"alice": RELU.points, "alice.late": 0, "gradebook.csv.x": 0, "pass_rates.csv_": RELU.points}
+    for name, got in points.items():
+        assert json.loads((out / name / "report.json").read_text())["totals"]["points"] == got
+    assert (out / "gradebook.csv").is_file() and (out / "pass_rates.csv").is_file()
+    assert len((out / "gradebook.csv").read_text().splitlines()) == 1 + len(solved)

@@ -117,3 +117,18 @@ def test_ill_conditioned_rmsprop_tolerance_accepts_rounding_and_rejects_eps_insi
     run(LocalImplementation(solutions_dir(), label="solutions").get("RMSprop"))
     with pytest.raises(LearnerFailure, match="momentum_buffer|parameter"):
         run(next(m.obj for m in load_mutants() if m.id == "RMSprop:eps_inside_root"))
+
+
+def test_every_test_folder_is_collected(request):
+    """pytest skips folders matching `norecursedirs` (its default list holds "build"): no
+    folder of tests/ that holds tests may match, or its tests never run (tests/kit/build
+    did not, until this test)."""
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    tests = Path(request.config.rootpath) / "tests"
+    patterns = request.config.getini("norecursedirs")
+    folders = {p.parent for p in tests.rglob("test_*.py")}
+    skipped = [str(f.relative_to(tests)) for f in folders for part in f.relative_to(tests).parts
+               if any(fnmatch(part, pattern) for pattern in patterns)]
+    assert not skipped, f"test folders pytest would not collect: {sorted(set(skipped))}"

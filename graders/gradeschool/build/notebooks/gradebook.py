@@ -16,6 +16,7 @@ each notebook's reports (report.json, judge.log). `nbgrader export` and
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from gradeschool.build.notebooks.convert import read_notebook
 from gradeschool.build.notebooks.provided import earlier_imports
 from gradeschool.build.notebooks.source import META, NotebookError
 from gradeschool.core.render import fmt_points
+from gradeschool.grading.intake import read_file
 from gradeschool.harness.presets import COURSE_SEED_ENV
 
 SEED = re.compile(r"course_seed=(\d+)")
@@ -83,27 +85,37 @@ def _students(course: Path, assignment: str, only: list[str]) -> list[str]:
     return [s for s in names if not only or s in only]
 
 
-def _topic_of(path: Path) -> str | None:
+def _topic_of(data: bytes) -> str | None:
+    """The topic a notebook's metadata names (the kit's release writes it), or None."""
     try:
-        return read_notebook(path).metadata.get(META, {}).get("topic")
-    except NotebookError:
+        topic = json.loads(data).get("metadata", {}).get(META, {}).get("topic")
+    except (ValueError, AttributeError):
         return None
+    return topic if isinstance(topic, str) else None
 
 
 def _submission(course: Path, student: str, assignment: str, source: _Source, into: Path) -> Path | None:
     """A folder holding the student's notebook and, for an `own`-mode notebook, the
     student's own notebooks of the earlier topics it imports from."""
     notebook = course / "submitted" / student / assignment / f"{source.name}.ipynb"
-    if not notebook.is_file():
+    if not os.path.lexists(notebook):
         return None
     into.mkdir(parents=True)
-    shutil.copyfile(notebook, into / notebook.name)
+    # read as the grader's intake reads (no link followed, regular files under the cap): a
+    # notebook that is refused is graded as missing, so its exercises get 0, never the
+    # kernel's score
+    data = read_file(notebook)
+    if isinstance(data, bytes):
+        (into / notebook.name).write_bytes(data)
     wanted = set(source.earlier)
     for other in sorted((course / "submitted" / student).glob("*/*.ipynb")):
-        topic = _topic_of(other) if other.parent.name != assignment else None
+        if other.parent.name == assignment or not wanted:
+            continue
+        data = read_file(other)
+        topic = _topic_of(data) if isinstance(data, bytes) else None
         if topic in wanted:
             wanted.discard(topic)
-            shutil.copyfile(other, into / f"{topic}.ipynb")
+            (into / f"{topic}.ipynb").write_bytes(data)
     return into
 
 
@@ -148,7 +160,7 @@ def regrade(course: str | Path, assignment: str, students: list[str] = (), jobs:
                 if folder is None:
                     return student, source, None
                 return student, source, grade_one(folder, reports / student / source.name, source.exercises,
-                                                  label=student, limits=limits, hide=[course])
+                                                  label=student, limits=limits)
 
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 graded = list(pool.map(one, [(st, src) for st in names for src in group]))
