@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from gradeschool.testing import check_layer, compare, references
 from gradeschool.testing.hints import mistake
 from gradeschool.testing.public import public_property, public_tests
+from gradeschool.testing.references import attention as ra
 from gradeschool.testing.strategies import attention as ga
+from gradeschool.testing.tolerances import attention as ta
 
 pytestmark = pytest.mark.hidden
 
@@ -73,7 +75,7 @@ def test_embedding_padding_at_the_last_row(impl, device, padding_idx, dtype):
     idx = np.array([[3, 1, 3, 0, 1, 3]])
     check_layer(impl.embedding_forward, impl.embedding_backward, F.embedding, idx, W, grad_wrt=[1],
                 argnames=["idx", "W"], kwargs={"padding_idx": padding_idx}, device=device,
-                scale=PUBLIC.DOUT, terms=idx.size,  # dW adds up to 3 rows of dout (|dout| <= DOUT)
+                scale=ta.DOUT, terms=idx.size,  # dW adds up to 3 rows of dout (|dout| <= DOUT)
                 hint=mistake("embedding", "negative_padding_idx") if padding_idx < 0
                 else mistake("embedding", "repeated_tokens"))
 
@@ -86,14 +88,14 @@ def test_positional_encoding_of_extreme_sizes(impl, T, d_model, dtype):
     the public tests' 200, and an odd width of 513 whose last column is a sine."""
     got = impl.positional_encoding(T, d_model, dtype=dtype)
     # sin and cos of angles up to T: an angle rounded in the dtype is off by eps * T
-    compare(got, PUBLIC.positional_encoding_reference(T, d_model), call=f"positional_encoding(T={T}, "
+    compare(got, ra.positional_encoding_reference(T, d_model), call=f"positional_encoding(T={T}, "
             f"d_model={d_model}, dtype={dtype.__name__})", what="PE", dtype=dtype, scale=T,
             hint=mistake("positional_encoding", "odd_width") if d_model % 2
             else mistake("positional_encoding", "columns"))
 
 
 def sdpa_check(impl, device, q, k, v, mask=None, is_causal=False, hint=None):
-    scale, terms = PUBLIC.sdpa_scale(q, k, v, mask)
+    scale, terms = ta.sdpa_scale(q, k, v, mask)
     check_layer(impl.scaled_dot_product_attention_forward, impl.scaled_dot_product_attention_backward,
                 references.sdpa_reference, q, k, v, mask, grad_wrt=[0, 1, 2], argnames=["q", "k", "v", "attn_mask"],
                 kwargs={"is_causal": is_causal}, device=device, scale=scale, terms=terms, hint=hint)
@@ -170,6 +172,6 @@ def test_multi_head_attention_of_extreme_sizes(impl, device, sizes, dtype):
 def test_transformer_encoder_block_on_one_token(impl, device, norm_first, activation, dtype):
     """T = 1: self-attention of one token is its value projection (weight 1), so the block
     is layernorm, dense layers and residuals only; both norm modes and activations."""
-    case = PUBLIC.block_case(dtype, norm_first, activation, seed=13, T=1)
+    case = ga.block_case(dtype, norm_first, activation, seed=13, T=1)
     case["src_key_padding_mask"] = None  # block_case pads the last token of sample 1: with T = 1, all of it
     PUBLIC.run_block(impl, case, device)

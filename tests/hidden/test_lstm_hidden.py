@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from gradeschool.testing.hints import mistake
 from gradeschool.testing.public import public_property, public_tests
+from gradeschool.testing.references import lstm as rl
 from gradeschool.testing.strategies import lstm as ls
+from gradeschool.testing.tolerances import lstm as tl
 
 pytestmark = pytest.mark.hidden
 
@@ -72,15 +74,15 @@ def test_gradient_norms_on_the_course_examples(impl, case):
 # ---------------------------------------------------------------- fixed edge cases
 # kind: (forward, backward, torch's, outputs, gates, the hints of the forward and backward mistakes)
 LAYERS = {
-    "rnn_cell": ("rnn_cell_forward", "rnn_cell_backward", PUBLIC.torch_rnn_cell, ["h_next"], 1,
+    "rnn_cell": ("rnn_cell_forward", "rnn_cell_backward", rl.torch_rnn_cell, ["h_next"], 1,
                  mistake("rnn_cell", "weight_layout"), mistake("rnn_cell", "tanh_grad")),
-    "rnn": ("rnn_forward", "rnn_backward", PUBLIC.torch_rnn, ["h", "h_T"], 1,
+    "rnn": ("rnn_forward", "rnn_backward", rl.torch_rnn, ["h", "h_T"], 1,
             mistake("rnn_sequence", "states"), mistake("rnn_sequence", "bptt")),
-    "lstm_cell": ("lstm_cell_forward", "lstm_cell_backward", PUBLIC.torch_lstm_cell, ["h_next", "c_next"], 4,
+    "lstm_cell": ("lstm_cell_forward", "lstm_cell_backward", rl.torch_lstm_cell, ["h_next", "c_next"], 4,
                   mistake("lstm_cell", "gates"), mistake("lstm_cell", "cell_grad")),
-    "lstm": ("lstm_forward", "lstm_backward", PUBLIC.torch_lstm, ["h", "h_T", "c_T"], 4,
+    "lstm": ("lstm_forward", "lstm_backward", rl.torch_lstm, ["h", "h_T", "c_T"], 4,
              mistake("lstm_sequence", "states"), mistake("lstm_sequence", "bptt")),
-    "gru_cell": ("gru_cell_forward", "gru_cell_backward", PUBLIC.torch_gru_cell, ["h_next"], 3,
+    "gru_cell": ("gru_cell_forward", "gru_cell_backward", rl.torch_gru_cell, ["h_next"], 3,
                  mistake("gru_cell", "reset_on_hidden_part"), mistake("gru_cell", "grad_paths")),
 }
 
@@ -103,7 +105,7 @@ def fixed_problem(layer, n, t, d, h, dtype, seed=0, Wh=None, biases=None):
 
 def check(impl, device, layer, problem):
     forward, backward, torch_fn, outputs, gates, hint, grad_hint = LAYERS[layer]
-    scale, terms = PUBLIC.sizes_of(problem, gates)
+    scale, terms = tl.sizes_of(problem, gates)
     PUBLIC.check_recurrent(getattr(impl, forward), getattr(impl, backward), torch_fn, problem, outputs, device,
                            scale, terms, hint=hint, grad_hint=grad_hint)
 

@@ -2,11 +2,12 @@
 sinusoidal encoding, F.scaled_dot_product_attention, nn.MultiheadAttention and
 nn.TransformerEncoderLayer with the kit's parameters copied in, autograd of the skip-gram
 loss), gradients as vector-Jacobian products, the capstone transformer that learns to
-reverse digit sequences, and speed gates."""
+reverse digit sequences, and speed gates. The torch references are in
+gradeschool.testing.references.attention, the error scales of the tolerances in
+gradeschool.testing.tolerances.attention."""
 
 import math
 import time
-import warnings
 
 import numpy as np
 import pytest
@@ -15,20 +16,43 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
-from torch.func import functional_call
 
 from gradeschool.datasets import load_reversal
 from gradeschool.pictures.attention import anti_diagonal
 from gradeschool.testing import assert_speed, check_layer, compare, references
 from gradeschool.testing import strategies as gs
 from gradeschool.testing.hints import mistake
-from gradeschool.testing.oracle import describe_call, describe_value, expect, expect_tuple, to_torch, tolerance
+from gradeschool.testing.oracle import describe_call, describe_value, expect, expect_tuple, to_torch
+from gradeschool.testing.references.attention import (
+    TorchTiny,
+    block_reference,
+    by_name,
+    mha_dead_rows_reference,
+    mha_forward_backward,
+    mha_reference,
+    mha_speed_module,
+    positional_encoding_reference,
+    sdpa_forward_backward,
+    skipgram_pairs_reference,
+    skipgram_reference,
+    tiny_adam_history,
+    torch_mha_forward_backward,
+    torch_sdpa_forward_backward,
+)
 from gradeschool.testing.speed import result_mismatch
 from gradeschool.testing.strategies import attention as ga
 from gradeschool.testing.strategies import backprop as gb
+from gradeschool.testing.tolerances.attention import (
+    DOUT,
+    adam_b_k_noise,
+    block_scales,
+    f64,
+    finite_abs_max,
+    mha_scale,
+    sdpa_scale,
+)
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-DOUT = 5.0  # bound on |dout|: the upstream gradients here are standard normal
 
 
 def expect_untouched(call, named_before, named_now):
@@ -53,17 +77,6 @@ def describe_with_params(name, named, params, kwargs):
     parts.insert(len([1 for _, v in named if type(v) is np.ndarray]), f"params: {describe_params(params)}")
     parts += [f"{k}={describe_value(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
-
-
-def f64(a):
-    return np.asarray(a, dtype=np.float64)
-
-
-def finite_abs_max(*arrays):
-    """The largest finite |value| of the float arrays given (0 for none)."""
-    found = [np.abs(f64(a)[np.isfinite(f64(a))]).max(initial=0.0) for a in arrays
-             if a is not None and np.asarray(a).dtype.kind == "f"]
-    return float(max(found, default=0.0))
 
 
 # ---------------------------------------------------------------- embeddings
@@ -110,17 +123,6 @@ def test_embedding_padding_row_gets_no_gradient(impl, device, padding_idx):
 
 
 # ---------------------------------------------------------------- positional encoding
-def positional_encoding_reference(T, d_model):
-    """The closed form, as torch's transformer tutorial writes it (float64):
-    PE[pos, 2i] = sin(pos * exp(-2i log(10000) / d)), PE[pos, 2i + 1] = cos(the same)."""
-    pos = torch.arange(T, dtype=torch.float64)[:, None]
-    div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float64) * (-math.log(10000.0) / d_model))
-    pe = torch.zeros(T, d_model, dtype=torch.float64)
-    pe[:, 0::2] = torch.sin(pos * div)
-    pe[:, 1::2] = torch.cos(pos * div[: d_model // 2])
-    return pe
-
-
 @pytest.mark.exercise("positional_encoding", weight=3)
 @given(T=st.integers(1, 200), d_model=st.integers(1, 64), dtype=gs.dtypes)
 def test_positional_encoding_matches_the_closed_form(impl, T, d_model, dtype):
@@ -143,23 +145,6 @@ def test_positional_encoding_first_rows_and_odd_width(impl):
 
 
 # ---------------------------------------------------------------- scaled dot-product attention
-def sdpa_scale(q, k, v, attn_mask=None, scale=None):
-    """(scale, terms) of the float32 tolerance of attention (see oracle.tolerance).
-
-    A score is a sum of E products, rounded to eps * M with M the bound below of |score|
-    (and of the float mask added to it); softmax turns an error d in the scores into a
-    relative error d of the weights, so out = weights @ v is off by about eps * M * |v|.
-    The gradients multiply that by |dout| (|dP| <= DOUT * |v| * E_v) and by the scaled
-    |q|, |k| they are multiplied with. Terms: the longest sums (E, E_v, L or S)."""
-    E, Ev, L, S = q.shape[-1], v.shape[-1], q.shape[-2], k.shape[-2]
-    factor = 1 / math.sqrt(E) if scale is None else scale
-    M = float((np.abs(f64(q)) @ np.swapaxes(np.abs(f64(k)), -1, -2)).max(initial=0.0)) * factor
-    M = max(1.0, M + finite_abs_max(attn_mask))
-    vmax = max(1.0, finite_abs_max(v))
-    qk = max(1.0, finite_abs_max(q, k))
-    return M * vmax * DOUT * max(1.0, factor * qk * Ev), max(E, Ev, L, S)
-
-
 @pytest.mark.exercise("scaled_dot_product_attention", weight=4)
 @given(case=ga.sdpa_problems())
 def test_scaled_dot_product_attention_matches_torch(impl, device, case):
@@ -223,42 +208,6 @@ def test_fully_masked_query_gets_zeros(impl, dtype, kind):
 
 
 # ---------------------------------------------------------------- multi-head attention
-def mha_state(p, E):
-    """nn.MultiheadAttention's parameters from the kit's dict of tensors (x @ W layout)."""
-    state = {"in_proj_bias": torch.cat([p["b_q"], p["b_k"], p["b_v"]]), "out_proj.weight": p["W_o"].T,
-             "out_proj.bias": p["b_o"]}
-    if p["W_k"].shape[0] == E and p["W_v"].shape[0] == E:
-        state["in_proj_weight"] = torch.cat([p["W_q"].T, p["W_k"].T, p["W_v"].T])
-    else:
-        state.update(q_proj_weight=p["W_q"].T, k_proj_weight=p["W_k"].T, v_proj_weight=p["W_v"].T)
-    return state
-
-
-def abs_bound(x, W, b):
-    """Elementwise bound of |x @ W + b| (and, times eps, of its rounding)."""
-    return np.abs(f64(x)) @ np.abs(f64(W)) + np.abs(f64(b))
-
-
-def mha_scale(query, key, value, p, H, *masks):
-    """(scale, terms) of the float32 tolerance of multi-head attention: the attention's
-    (sdpa_scale) on bounds of the projected Q, K, V of each head, times the gains of the
-    projections around it (largest absolute row and column sums of the weights) and the
-    size of the inputs (for the weight gradients). Terms: the longest sums (features,
-    keys, and the N * L rows that a weight gradient adds up)."""
-    N, L, E = query.shape
-    S, d = key.shape[1], E // H
-    Q, K, V = abs_bound(query, p["W_q"], p["b_q"]), abs_bound(key, p["W_k"], p["b_k"]), \
-        abs_bound(value, p["W_v"], p["b_v"])
-    Qh, Kh = Q.reshape(N, L, H, d).transpose(0, 2, 1, 3), K.reshape(N, S, H, d).transpose(0, 2, 1, 3)
-    M = max(1.0, float((Qh @ np.swapaxes(Kh, -1, -2)).max(initial=0.0)) / math.sqrt(d) + finite_abs_max(*masks))
-    gain = max([1.0] + [float(np.abs(f64(p[w])).sum(axis=a).max(initial=0.0)) for w in ("W_q", "W_k", "W_v", "W_o")
-                        for a in (0, 1)])
-    big = max(1.0, float(Q.max(initial=0)), float(K.max(initial=0)), float(V.max(initial=0)),
-              finite_abs_max(query, key, value))
-    return M * big * gain * DOUT * max(1.0, big * gain / math.sqrt(d)), max(E, key.shape[2], value.shape[2], S, N * S,
-                                                                              N * L)
-
-
 def run_mha(impl, case, device="cpu", seed=0):
     """Call the learner's forward and backward and torch's MultiheadAttention (the kit's
     parameters copied in, need_weights=True) on one case; compare everything."""
@@ -277,18 +226,8 @@ def run_mha(impl, case, device="cpu", seed=0):
     out, weights, cache = expect_tuple(result, 3, call, ["out", "weights", "cache"])
     expect_untouched(call, before, inputs)
 
-    module = torch.nn.MultiheadAttention(E, H, batch_first=True, kdim=key.shape[2], vdim=value.shape[2],
-                                         dtype=torch.float64, device=device)
-    tp = {k_: to_torch(a, device, requires_grad=True) for k_, a in p.items()}
-    tq = to_torch(query, device, requires_grad=True)
-    tk = tq if self_attention else to_torch(key, device, requires_grad=True)
-    tv = tq if self_attention else to_torch(value, device, requires_grad=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch warns when a boolean and a float mask meet
-        ref_out, ref_weights = functional_call(
-            module, mha_state(tp, E), (tq, tk, tv),
-            dict(key_padding_mask=to_torch(kpm, device), attn_mask=to_torch(am, device), need_weights=True,
-                 average_attn_weights=avg))
+    ref_out, ref_weights, (tq, tk, tv), tp = mha_reference(query, key, value, p, H, kpm, am, avg,
+                                                              self_attention, device)
     scale, terms = mha_scale(query, key, value, p, H, kpm, am)
     dtype = query.dtype
     hint = (mistake("multi_head_attention", "heads"))
@@ -379,14 +318,9 @@ def test_multi_head_attention_fully_masked_query(impl, dtype):
             "queries", dtype=dtype, hint=hint)
     compare(weights[dead], np.zeros((int(dead.sum()), S)), call=call, what="their weights", dtype=dtype, hint=hint)
     # torch on the same problem with those queries' masks opened; their rows replaced by b_o
-    tp = {k_: torch.tensor(f64(a), requires_grad=True) for k_, a in p.items()}
-    tq, tk = torch.tensor(f64(query), requires_grad=True), torch.tensor(f64(key), requires_grad=True)
-    module = torch.nn.MultiheadAttention(E, H, batch_first=True, dtype=torch.float64)
     opened_kpm, opened_am = kpm.copy(), am.copy()
     opened_kpm[1], opened_am[2] = False, False
-    ref, _ = functional_call(module, mha_state(tp, E), (tq, tk, tk),
-                             dict(key_padding_mask=torch.tensor(opened_kpm), attn_mask=torch.tensor(opened_am)))
-    ref = torch.where(torch.tensor(dead)[..., None], tp["b_o"].expand(N, L, E), ref)
+    ref, tq, tk, tp = mha_dead_rows_reference(query, key, p, H, opened_kpm, opened_am, dead)
     compare(out, ref, call=call, what="out", dtype=dtype, terms=E * S, hint=hint)
     dout = upstream(out.shape, dtype)
     bcall = f"multi_head_attention_backward(dout, cache) after {call}"
@@ -417,148 +351,6 @@ def test_gelu_backward_matches_torch(impl, device, x):
             hint=mistake("transformer_encoder_block", "gelu_derivative"))
 
 
-def block_state(p):
-    """nn.TransformerEncoderLayer's parameters from the kit's dict of tensors."""
-    state = {f"self_attn.{k}": v for k, v in mha_state(p, p["W_q"].shape[0]).items()}
-    state.update({"linear1.weight": p["W_1"].T, "linear1.bias": p["b_1"], "linear2.weight": p["W_2"].T,
-                  "linear2.bias": p["b_2"], "norm1.weight": p["gamma_1"], "norm1.bias": p["beta_1"],
-                  "norm2.weight": p["gamma_2"], "norm2.bias": p["beta_2"]})
-    return state
-
-
-def encoder_layer(E, H, F_, activation, norm_first, eps, device="cpu"):
-    return torch.nn.TransformerEncoderLayer(E, H, F_, dropout=0.0, activation=activation, layer_norm_eps=eps,
-                                            batch_first=True, norm_first=norm_first, dtype=torch.float64,
-                                            device=device)
-
-
-def sensitivities(run, tensors, floors=(0.0, 0.0), u=1e-7, draws=2):
-    """{result name: scale} for float32 tolerances of a deep composition (the encoder block),
-    where bounds built from the sizes of each sum compound into something far too loose.
-
-    `run(tensors)` maps float64 tensors to a dict of float64 results. Every finite entry of
-    every tensor is moved at random by up to a relative u, as rounding to float32 moves it
-    (by a relative eps); the scale of a result is the largest change seen over `draws`
-    tries, divided by u: the size of the numbers that such a rounding stirs up in that
-    result, with every amplification on the way (a layer norm of a row of small variance,
-    a saturated softmax) included. A result is never given less than its own size, nor
-    than `floors` (forward, backward: sizes of terms, see layer_norm_floors), and a gradient
-    never less than the largest gradient: a sum that cancels to (almost) nothing, as the
-    gradient of b_k (softmax ignores q . b_k, the same for every key), still rounds at the
-    size of its terms, which perturbing cannot see."""
-    base = run(tensors)
-    gen = torch.Generator().manual_seed(0)
-    scales = {k: finite_abs_max(v.numpy()) for k, v in base.items()}
-    for _ in range(draws):
-        moved = {}
-        for k, t in tensors.items():
-            if t.dtype != torch.float64:
-                moved[k] = t
-                continue
-            noise = (2 * torch.rand(t.shape, generator=gen, dtype=torch.float64) - 1) * u * t.abs()
-            moved[k] = torch.where(torch.isfinite(t), t + noise, t)
-        for k, v in run(moved).items():
-            change = (v - base[k]).abs().numpy()
-            scales[k] = max(scales[k], float(change[np.isfinite(change)].max(initial=0.0)) / u)
-    largest_gradient = max(v for k, v in scales.items() if k != "out")
-    return {k: max(v, floors[0]) if k == "out" else max(v, largest_gradient, floors[1]) for k, v in scales.items()}
-
-
-def block_results(layer, dout, names):
-    """run(tensors) for `sensitivities`: torch's encoder layer on tensors["x"] with the kit's
-    parameters (and masks) from `tensors`, its output and every gradient for `dout`."""
-
-    def run(tensors):
-        x = tensors["x"].detach().requires_grad_()
-        params = {k: tensors[k].detach().requires_grad_() for k in names}
-        with torch.enable_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = functional_call(layer, block_state(params), (x,),
-                                  dict(src_mask=tensors.get("src_mask"),
-                                       src_key_padding_mask=tensors.get("src_key_padding_mask")))
-            grads = torch.autograd.grad(out, [x, *params.values()], dout)
-        return {"out": out.detach(), "dx": grads[0], **dict(zip(names, grads[1:], strict=True))}
-
-    return run
-
-
-def _rows(W):
-    """Largest absolute row sum of W: how much a gradient d @ W.T can grow (backward)."""
-    return max(1.0, float(np.abs(f64(W)).sum(axis=1).max(initial=0.0)))
-
-
-def layer_norm_floors(case, dout):
-    """(forward, backward) sizes of the terms summed inside the block's layer norms, from
-    torch's float64 pass through the block's parts. Forward: x - mean rounds at max|input|,
-    divided by the smallest std (times |gamma|). Backward: dxhat - mean(dxhat) - xhat *
-    mean(dxhat * xhat) rounds at the size of its terms, |upstream| * |gamma| / std; it may
-    cancel to almost nothing (a row of nearly equal values), and the layers before it carry
-    that rounding on: the next layer norm magnifies it again, the feed-forward network and
-    attention by their gains (absolute row sums of the weights, and for attention's scores
-    2 max|V| max|K or Q| / sqrt(d)), and a weight's gradient by the size of its input.
-    Perturbing the inputs cannot see these: a row of one feature, or of equal values,
-    normalises to exactly 0 whatever its input."""
-    x, p, H, eps = case["x"], case["params"], case["num_heads"], case["eps"]
-    t = {k: torch.tensor(f64(v)) for k, v in p.items()}
-    masks = {k: to_torch(case[k], "cpu") for k in ("src_mask", "src_key_padding_mask")}
-    N, T, E = x.shape
-    d = E // H
-    attention = torch.nn.MultiheadAttention(E, H, batch_first=True, dtype=torch.float64)
-    act = F.relu if case["activation"] == "relu" else F.gelu
-    ins, outs, attn_in, hidden = [], [], [], []
-
-    def sa(z):
-        attn_in.append(z)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return functional_call(attention, mha_state(t, E), (z, z, z),
-                                   dict(key_padding_mask=masks["src_key_padding_mask"],
-                                        attn_mask=masks["src_mask"], need_weights=False))[0]
-
-    def norm(i, z):
-        ins.append(z)
-        outs.append(F.layer_norm(z, (E,), t[f"gamma_{i}"], t[f"beta_{i}"], eps))
-        outs[-1].retain_grad()
-        return outs[-1]
-
-    def ff(z):
-        hidden.append(z @ t["W_1"] + t["b_1"])
-        return act(hidden[-1]) @ t["W_2"] + t["b_2"]
-
-    tx = torch.tensor(f64(x), requires_grad=True)
-    with torch.enable_grad():
-        if case["norm_first"]:
-            h = tx + sa(norm(1, tx))
-            out = h + ff(norm(2, h))
-        else:
-            h = norm(1, tx + sa(tx))
-            out = norm(2, h + ff(h))
-        out.backward(torch.tensor(f64(dout)))
-    gains, ups = [], []
-    for i, (z, y) in enumerate(zip(ins, outs, strict=True), start=1):
-        z = z.detach().numpy()
-        gains.append(max(1.0, finite_abs_max(p[f"gamma_{i}"])) / float(np.sqrt(z.var(axis=-1).min() + eps)))
-        ups.append(finite_abs_max(y.grad.numpy()))
-    forward = max(g * finite_abs_max(z.detach().numpy()) for g, z in zip(gains, ins, strict=True))
-    z = attn_in[0].detach().numpy()
-    Q, K, V = (abs_bound(z, p[f"W_{n}"], p[f"b_{n}"]).max(initial=0.0) for n in "qkv")
-    g_att = _rows(p["W_o"]) * (_rows(p["W_v"]) + 2 * V * (_rows(p["W_q"]) * K + _rows(p["W_k"]) * Q) / math.sqrt(d))
-    g_ff = 1.13 * _rows(p["W_1"]) * _rows(p["W_2"])
-    D = finite_abs_max(dout)
-    if case["norm_first"]:
-        t2 = gains[1] * max(ups[1], D * g_ff)  # layernorm_2's backward, fed by ff's
-        u = D + t2  # dh = dout + that
-        t1 = gains[0] * max(ups[0], u * g_att)  # layernorm_1's, fed by attention's
-        carried = max(u, t1) * (1 + g_att)
-    else:
-        t2 = gains[1] * D
-        u = t2 * (1 + g_ff)  # dh = dh2 + ff's backward of it
-        t1 = gains[0] * max(ups[0], u)
-        carried = max(u, t1) * (1 + g_att)
-    size = max([1.0, finite_abs_max(x)] + [finite_abs_max(a.detach().numpy()) for a in outs + hidden])
-    return forward, carried * size
-
-
 def run_block(impl, case, device="cpu"):
     """Call the learner's encoder block forward and backward and torch's
     TransformerEncoderLayer (the kit's parameters copied in, dropout 0) on one case."""
@@ -570,19 +362,9 @@ def run_block(impl, case, device="cpu"):
     out, cache = expect_tuple(impl.transformer_encoder_block_forward(x, p, H, **kw), 2, call, ["out", "cache"])
     expect_untouched(call, before, inputs)
     E = x.shape[-1]
-    layer = encoder_layer(E, H, p["W_1"].shape[1], case["activation"], case["norm_first"], case["eps"], device)
-    tp = {k: to_torch(a, device, requires_grad=True) for k, a in p.items()}
-    tx = to_torch(x, device, requires_grad=True)
-    kpm_t, am_t = to_torch(case["src_key_padding_mask"], device), to_torch(case["src_mask"], device)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch warns when a boolean and a float mask meet
-        ref = functional_call(layer, block_state(tp), (tx,), dict(src_mask=am_t, src_key_padding_mask=kpm_t))
+    ref, tx, tp = block_reference(case, device)
     dout = upstream(out.shape, x.dtype)
-    masks = {k: to_torch(case[k], "cpu") for k in ("src_mask", "src_key_padding_mask") if case[k] is not None}
-    scales = sensitivities(block_results(encoder_layer(E, H, p["W_1"].shape[1], case["activation"], case["norm_first"],
-                                                       case["eps"]), to_torch(dout, "cpu"), list(p)),
-                           {"x": to_torch(x, "cpu"), **{k: to_torch(a, "cpu") for k, a in p.items()}, **masks},
-                           layer_norm_floors(case, dout))
+    scales = block_scales(case, dout)
     terms = max(E, x.shape[1], p["W_1"].shape[1], x.shape[0] * x.shape[1])  # features, keys, hidden units, rows
     mode = "pre-norm: h = x + sa(layernorm_1(x)), out = h + ff(layernorm_2(h))" if case["norm_first"] else \
         "post-norm: h = layernorm_1(x + sa(x)), out = layernorm_2(h + ff(h))"
@@ -608,44 +390,16 @@ def test_transformer_encoder_block_matches_torch(impl, device, case):
     run_block(impl, case, device)
 
 
-def block_case(dtype, norm_first, activation, seed, N=2, T=3, H=2, d=2, F_=5):
-    """A moderate case (values of a trained network's size) with per-head masks."""
-    rng = np.random.default_rng(seed)
-    E = H * d
-    shapes = {"W_q": (E, E), "b_q": (E,), "W_k": (E, E), "b_k": (E,), "W_v": (E, E), "b_v": (E,),
-              "W_o": (E, E), "b_o": (E,), "W_1": (E, F_), "b_1": (F_,), "W_2": (F_, E), "b_2": (E,)}
-    p = {k: rng.uniform(-1, 1, s).astype(dtype) for k, s in shapes.items()}
-    for i in (1, 2):
-        p[f"gamma_{i}"] = rng.uniform(0.5, 1.5, E).astype(dtype)
-        p[f"beta_{i}"] = rng.uniform(-0.5, 0.5, E).astype(dtype)
-    am = rng.random((N * H, T, T)) < 0.3
-    am[..., 0] = False
-    kpm = np.zeros((N, T), dtype=bool)
-    kpm[1, -1] = True
-    return dict(x=rng.uniform(-2, 2, (N, T, E)).astype(dtype), params=p, num_heads=H, activation=activation,
-                norm_first=norm_first, src_mask=am, src_key_padding_mask=kpm, eps=1e-5)
-
-
 @pytest.mark.exercise("transformer_encoder_block")
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
 @DTYPES
 def test_transformer_encoder_block_modes(impl, dtype, norm_first, activation):
     """Post-norm and pre-norm, relu and the exact gelu, on values of a trained network's size."""
-    run_block(impl, block_case(dtype, norm_first, activation, seed=11))
+    run_block(impl, ga.block_case(dtype, norm_first, activation, seed=11))
 
 
 # ---------------------------------------------------------------- word2vec
-def skipgram_pairs_reference(tokens, window):
-    """(tokens[i], tokens[j]) for every i != j with |i - j| <= window, ordered by i, then j
-    (torch's nonzero lists a matrix's entries in row-major order)."""
-    t = torch.as_tensor(np.asarray(tokens, dtype=np.int64))
-    i = torch.arange(len(t))
-    near = ((i[:, None] - i[None, :]).abs() <= window) & (i[:, None] != i[None, :])
-    rows, cols = near.nonzero(as_tuple=True)
-    return torch.stack([t[rows], t[cols]], dim=1).numpy()
-
-
 @pytest.mark.exercise("skipgram_pairs", weight=2)
 @given(case=ga.token_sequences())
 def test_skipgram_pairs(impl, case):
@@ -664,13 +418,6 @@ def test_skipgram_pairs(impl, case):
            "as (tokens[i], tokens[j]), ordered by i, then j.",
            [f"first difference at row {bad[0]}: expected {expected[bad[0]].tolist()}, got {got[bad[0]].tolist()}"]
            if bad.size else [])
-
-
-def skipgram_reference(center, context, negatives, W_in, W_out):
-    v, u_o, u_n = W_in[center], W_out[context], W_out[negatives]
-    positive = F.logsigmoid((v * u_o).sum(dim=1))
-    negative = F.logsigmoid(-(u_n @ v[:, :, None])[..., 0]).sum(dim=1)
-    return -(positive + negative).mean()
 
 
 @pytest.mark.exercise("skipgram_loss", weight=3)
@@ -701,26 +448,6 @@ def test_skipgram_loss_matches_torch(impl, device, case):
 
 
 # ---------------------------------------------------------------- the capstone
-def tiny_state(p, prefix):
-    return block_state({k[len(prefix):]: v for k, v in p.items() if k.startswith(prefix)})
-
-
-class TorchTiny:
-    """The capstone's network in torch (embedding, positional encoding, TransformerEncoderLayer
-    per block, a linear layer), from a copy of the learner model's parameters."""
-
-    def __init__(self, params, d_model, num_heads, d_ff, num_blocks, activation="relu", norm_first=False):
-        self.p = {k: torch.tensor(f64(v), requires_grad=True) for k, v in params.items()}
-        self.layer = encoder_layer(d_model, num_heads, d_ff, activation, norm_first, 1e-5)
-        self.d_model, self.num_blocks = d_model, num_blocks
-
-    def __call__(self, x):
-        h = F.embedding(torch.tensor(x), self.p["embedding"]) + positional_encoding_reference(x.shape[1], self.d_model)
-        for b in range(self.num_blocks):
-            h = functional_call(self.layer, tiny_state(self.p, f"block{b}."), (h,))
-        return h @ self.p["W_out"] + self.p["b_out"]
-
-
 TINY = dict(vocab_size=5, d_model=4, num_heads=2, d_ff=6, num_blocks=2)
 
 
@@ -781,28 +508,14 @@ def test_tiny_transformer_fit_follows_torch_adam(impl, batch_size):
     x, y = tiny_batch(n=6, seed=3)
     model = impl.TinyTransformer(**TINY, seed=3)
     ref = TorchTiny(model.params, TINY["d_model"], TINY["num_heads"], TINY["d_ff"], TINY["num_blocks"])
-    optimizer = torch.optim.Adam(list(ref.p.values()), lr=0.01)
-    rng, expected_history = np.random.default_rng(5), []
-    for _ in range(2):
-        order, losses = rng.permutation(len(x)), []
-        for start in range(0, len(x), batch_size):
-            batch = order[start:start + batch_size]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(ref(x[batch]).reshape(-1, TINY["vocab_size"]), torch.tensor(y[batch]).reshape(-1))
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        expected_history.append(np.mean(losses))
+    expected_history = tiny_adam_history(ref, x, y, TINY["vocab_size"], epochs=2, lr=0.01, batch_size=batch_size,
+                                            seed=5)
     history = model.fit(x, y, epochs=2, lr=0.01, batch_size=batch_size, seed=5)
     call = f"TinyTransformer(...).fit(x: {x.shape}, y, epochs=2, lr=0.01, batch_size={batch_size}, seed=5)"
     compare(np.asarray(history, dtype=np.float64), np.array(expected_history), call=call,
             what="the history of epoch losses", terms=64, scale=64)
     params = model.params
-    # b_k's gradient is 0 in exact arithmetic (softmax ignores q . b_k, the same for every key of a row): what
-    # is left is rounding noise up to the gradient tolerance g_tol, which Adam divides by its eps (1e-8): each
-    # of the `steps` updates moves b_k by up to lr * min(1, g_tol / eps), in the learner's run and in torch's
-    steps = 2 * math.ceil(len(x) / batch_size)
-    noise = 2 * steps * 0.01 * min(1.0, tolerance(np.float64, 64, 64)[1] / 1e-8)
+    noise = adam_b_k_noise(steps=2 * math.ceil(len(x) / batch_size), lr=0.01)  # b_k's exact gradient is 0
     for key, tensor in ref.p.items():
         compare(params[key], tensor, call=call, what=f"params[{key!r}] after training", terms=64, scale=64,
                 atol=noise if key.endswith(".b_k") else None,
@@ -850,62 +563,6 @@ def test_tiny_transformer_learns_to_reverse(impl):
 
 
 # ---------------------------------------------------------------- speed
-def sdpa_forward_backward(impl):
-    def scaled_dot_product_attention_forward_backward(q, k, v, dout):
-        out, cache = impl.scaled_dot_product_attention_forward(q, k, v)
-        return impl.scaled_dot_product_attention_backward(dout, cache)
-
-    return scaled_dot_product_attention_forward_backward
-
-
-def torch_sdpa_forward_backward(q, k, v, dout):
-    with torch.enable_grad():
-        q, k, v = (t.detach().requires_grad_() for t in (q, k, v))
-        return torch.autograd.grad(F.scaled_dot_product_attention(q, k, v), (q, k, v), dout)
-
-
-def mha_forward_backward(impl, params, num_heads):
-    def multi_head_attention_forward_backward(query, key, dout):
-        out, weights, cache = impl.multi_head_attention_forward(query, key, key, params, num_heads)
-        return impl.multi_head_attention_backward(dout, cache)
-
-    return multi_head_attention_forward_backward
-
-
-def torch_mha_forward_backward(module):
-    """torch's forward + backward, returning what the learner's backward returns: dquery,
-    dkey, dvalue (key and value are one array, each with its own gradient) and the
-    parameters' gradients by the kit's names, in the kit's layout."""
-    E = module.embed_dim
-
-    def forward_backward(query, key, dout):
-        with torch.enable_grad():
-            query, key = query.detach().requires_grad_(), key.detach().requires_grad_()
-            value = key.detach().clone().requires_grad_()
-            out, _ = module(query, key, value, need_weights=True)  # the weights, as the learner's returns
-            dq, dk, dv, W, b, W_o, b_o = torch.autograd.grad(out, [query, key, value, *module.parameters()], dout)
-        grads = {"W_o": W_o.T, "b_o": b_o}
-        for i, name in enumerate("qkv"):
-            grads.update({f"W_{name}": W[i * E:(i + 1) * E].T, f"b_{name}": b[i * E:(i + 1) * E]})
-        return dq, dk, dv, grads
-
-    return forward_backward
-
-
-# The gradients the speed test compares, by name (a dict whatever order it was filled in);
-# not b_k: its exact gradient is 0 (a bias shared by every key shifts all the scores of a
-# query alike, and the softmax ignores that), so both sides hold rounding noise there.
-SPEED_GRADS = ["W_q", "b_q", "W_k", "W_v", "b_v", "W_o", "b_o"]
-
-
-def by_name(result):
-    """(dquery, dkey, dvalue, grads) with grads reduced to SPEED_GRADS, in that order."""
-    if isinstance(result, tuple) and len(result) == 4 and isinstance(result[3], dict) and \
-            set(SPEED_GRADS) <= set(result[3]):
-        return (*result[:3], {k: result[3][k] for k in SPEED_GRADS})
-    return result
-
-
 # Shapes (N, H, L, S, head size) for attention and (N, L, S, E, H) for multi-head attention.
 # First a cross-attention of many queries (65536, 16384) on a few keys: many query rows of
 # little work each, where a loop over query rows costs most. Then N=16, T=128, E=256 in 8
@@ -952,15 +609,7 @@ def test_scaled_dot_product_attention_speed(impl, benchmark, shape, dtype):
 @DTYPES
 def test_multi_head_attention_speed(impl, benchmark, shape, dtype):
     N, L, S, E, H = shape
-    torch.manual_seed(0)
-    module = torch.nn.MultiheadAttention(E, H, batch_first=True, dtype=torch.float32 if dtype == np.float32
-                                         else torch.float64)
-    with torch.no_grad():
-        state = {k: v.detach().numpy().astype(dtype) for k, v in module.state_dict().items()}
-    W, b = state["in_proj_weight"], state["in_proj_bias"]
-    params = {"W_q": W[:E].T.copy(), "W_k": W[E:2 * E].T.copy(), "W_v": W[2 * E:].T.copy(), "b_q": b[:E].copy(),
-              "b_k": b[E:2 * E].copy(), "b_v": b[2 * E:].copy(), "W_o": state["out_proj.weight"].T.copy(),
-              "b_o": state["out_proj.bias"].copy()}
+    module, params = mha_speed_module(E, H, dtype)
     rng = np.random.default_rng(0)
     args = [rng.standard_normal(s).astype(dtype) for s in [(N, L, E), (N, S, E), (N, L, E)]]
     reference = torch_mha_forward_backward(module)

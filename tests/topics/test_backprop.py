@@ -8,7 +8,9 @@ option over its documented range and the defaults, softmax_backward on every axi
 MLP built with and without `params`, every documented attribute read.
 
 Tests of each exercise run cheap first: under --mutants a mutant's remaining tests are
-skipped once one catches it."""
+skipped once one catches it. The torch references and the speed gates' pairs are in
+gradeschool.testing.references.backprop, softmax_backward's error scale and the
+initialisers' statistical bounds in gradeschool.testing.tolerances.backprop."""
 
 import copy
 import math
@@ -37,9 +39,28 @@ from gradeschool.testing.oracle import (
     to_torch,
     tolerance,
 )
+from gradeschool.testing.references.backprop import (
+    dense_pass,
+    init_gate,
+    mlp_gate,
+    torch_backward,
+    torch_dense_pass,
+    torch_relative_error,
+    torch_softmax,
+    train_gate,
+)
 from gradeschool.testing.speed import Gate, gate_params, limited, run_gate
 from gradeschool.testing.strategies import backprop as ts
 from gradeschool.testing.strategies import neuron as neuron_strategies
+from gradeschool.testing.strategies.backprop import (
+    cube_sum,
+    log_one_plus_sum_exp,
+    position_weights,
+    square_of_sum,
+    weighted_sum,
+    x_sin_x,
+)
+from gradeschool.testing.tolerances.backprop import check_statistics, softmax_backward_tolerance
 
 
 def _fail(call, problem, hint=None):
@@ -104,17 +125,6 @@ def test_activation_backward_at_kinks_and_over_the_range_of_its_option(impl, dev
                            hint=mistake(name, "option"))
 
 
-def softmax_backward_tolerance(dout, x):
-    """The oracle's rule: s = softmax(x) is known to a relative eps * max|x|, and
-    dx = s * (dout - sum(dout * s)) carries it as an absolute error of at most
-    3 eps * max|x| * max|dout|."""
-    return dict(scale=3 * float(np.abs(dout).max(initial=1)) * float(np.abs(x).max(initial=1)))
-
-
-def torch_softmax(t, axis=-1):
-    return torch.softmax(t, dim=axis)
-
-
 @pytest.mark.exercise("softmax_backward", weight=2)
 @given(problem=neuron_strategies.softmax_inputs(), seed=gs.seeds)
 def test_softmax_backward_matches_autograd(impl, device, problem, seed):
@@ -139,35 +149,8 @@ def test_softmax_backward_on_every_axis(impl, device, dtype):
 
 
 # ---------------------------------------------------------------- numerical_gradient
-# Known functions and their exact gradients. `third` bounds |f'''| along any coordinate
-# on [-2, 2]: the truncation error of central differences is h**2 / 6 * |f'''|.
-def cube_sum(x):
-    return float((x**3).sum())
-
-
-def x_sin_x(x):
-    return float((x * np.sin(x)).sum())
-
-
-def square_of_sum(x):
-    return float(x.sum() ** 2)
-
-
-def log_one_plus_sum_exp(x):
-    return float(np.log1p(np.exp(x).sum()))
-
-
-def position_weights(shape):
-    """c[i, j, ...] = (i + 1)(j + 1)... / 7: f = sum(c * x) tells the positions apart, and a
-    flattened x (weights 1, 2, 3, ...) from a 2-D one."""
-    return np.prod(np.indices(shape) + 1.0, axis=0) / 7
-
-
-def weighted_sum(x):
-    """sum(c * x) with c of x's own shape: f must be given an array of x's shape."""
-    return float((position_weights(x.shape) * x).sum())
-
-
+# Known functions (strategies.backprop) and their exact gradients. `third` bounds |f'''| along
+# any coordinate on [-2, 2]: the truncation error of central differences is h**2 / 6 * |f'''|.
 KNOWN = [
     pytest.param(cube_sum, lambda x: 3 * x**2, 6.0, id="sum(x^3)"),
     pytest.param(x_sin_x, lambda x: np.sin(x) + x * np.cos(x), 5.0, id="sum(x sin x)"),
@@ -223,13 +206,6 @@ def test_numerical_gradient_of_known_functions(impl, f, grad, third, x):
 
 
 # ---------------------------------------------------------------- gradient_check
-def torch_relative_error(a, n, tiny=1e-12):
-    """The docstring's formula in torch (float64); 0.0 for empty arrays."""
-    if a.numel() == 0:
-        return 0.0
-    return float(((a - n).abs() / (a.abs() + n.abs()).clamp_min(tiny)).max())
-
-
 @pytest.mark.exercise("gradient_check")
 @pytest.mark.parametrize("a, n, kwargs, expected", [
     pytest.param([0.0, 0.0], [0.0, 0.0], {}, 0.0, id="both-zero"),
@@ -308,7 +284,6 @@ INITS = [
     pytest.param("he_normal", True, lambda fi, fo: math.sqrt(2 / fi),
                  marks=pytest.mark.exercise("he_normal"), id="he_normal"),
 ]
-SIGMAS = 6.0  # a bound SIGMAS standard errors wide fails a right initialiser with p < 1e-8
 
 
 @pytest.mark.parametrize("name, is_normal, param", INITS)
@@ -334,37 +309,6 @@ def test_init_shape_dtype_and_seed(impl, name, is_normal, param, dtype):
               mistake(name, "seed_or_generator"))
     if np.array_equal(init(3, 5, **options), init(3, 5, **options)):
         _fail(f"{name}(3, 5) twice", "two calls without a seed (rng=None) gave the same weights", hint)
-
-
-def check_statistics(call, w, is_normal, p, exercise, hint=None):
-    """Mean, variance and range of the weights against the distribution: a normal of std p,
-    or a uniform on (-p, p). Each bound is SIGMAS standard errors of the statistic for n
-    samples (never hand-tuned), which still separates a right initialiser from a wrong
-    scale (fan_out for fan_in, the uniform's limit as the normal's std) or the wrong
-    distribution."""
-    w = w.astype(np.float64).ravel()
-    n = w.size
-    var = p**2 if is_normal else p**2 / 3
-    kurtosis = 3.0 if is_normal else 1.8  # E[w^4] / var^2 of the normal / the uniform
-    formula = (f"std = {p:.4g}" if is_normal else f"limit = {p:.4g}") + f", variance {var:.4g}"
-    mean_bound = SIGMAS * math.sqrt(var / n)
-    if abs(w.mean()) > mean_bound:
-        _fail(call, f"mean {w.mean():.4g}, expected 0 within {mean_bound:.2g} ({formula})", hint)
-    var_bound = SIGMAS * math.sqrt((kurtosis - 1) / n)  # relative standard error of the sample variance
-    if abs(w.var() / var - 1) > var_bound:
-        _fail(call, f"variance {w.var():.4g}, expected {var:.4g} within {100 * var_bound:.2g}% ({formula})",
-              hint or mistake(exercise, "variance"))
-    if is_normal:
-        # a normal puts P(|z| > sqrt 3) = 8.33% of its weights beyond the matching uniform's limit
-        tail = float(np.mean(np.abs(w) > math.sqrt(3) * p))
-        q = math.erfc(math.sqrt(1.5))
-        if abs(tail - q) > SIGMAS * math.sqrt(q * (1 - q) / n):
-            _fail(call, f"{100 * tail:.3g}% of the weights lie beyond sqrt(3) std, a normal has {100 * q:.3g}%",
-                  hint or mistake(exercise, "distribution"))
-    elif np.abs(w).max() > p or np.abs(w).max() < p * (1 - 20 / n):
-        # all within the limit, and the largest of n uniform draws is within 20 / n of it (p < e^-20)
-        _fail(call, f"weights reach {np.abs(w).max():.4g}, expected a uniform on (-{p:.4g}, {p:.4g})",
-              hint or mistake(exercise, "distribution"))
 
 
 @pytest.mark.parametrize("name, is_normal, param", INITS)
@@ -616,102 +560,6 @@ def test_capstone_training_reaches_accuracy(impl, tmp_path, record_property, nam
 
 
 # ---------------------------------------------------------------- speed
-def torch_backward(fn, **fixed):
-    """torch's forward and backward of `fn` at x for the upstream gradient dout (autograd)."""
-
-    def backward(dout, x, **kwargs):
-        with torch.enable_grad():
-            t = x.detach().requires_grad_()
-            return torch.autograd.grad(fn(t, **fixed, **kwargs), t, dout)[0]
-
-    return backward
-
-
-def dense_pass(impl):
-    def dense_forward_backward(x, W, b, dout):
-        _, cache = impl.dense_forward(x, W, b)
-        return impl.dense_backward(dout, cache)
-
-    return dense_forward_backward
-
-
-def torch_dense_pass(x, W, b, dout):
-    with torch.enable_grad():
-        leaves = [t.detach().requires_grad_() for t in (x, W, b)]
-        return torch.autograd.grad(F.linear(leaves[0], leaves[1].T, leaves[2]), leaves, dout)
-
-
-def mlp_pass(impl):
-    def mlp_forward_backward(x, dout, params, activation):
-        model = impl.MLP([params[0].shape[0], *(p.shape[0] for p in params[1::2])], activation=activation,
-                         params=params, dtype=x.dtype)
-        scores = model.forward(x)
-        return scores, model.backward(dout), list(model.grads)
-
-    return mlp_forward_backward
-
-
-def torch_mlp_pass(x, dout, params, activation):
-    with torch.enable_grad():
-        tp = [p.detach().requires_grad_() for p in params]
-        tx = x.detach().requires_grad_()
-        scores = ref.mlp_scores(tp, tx, activation)
-        grads = torch.autograd.grad(scores, [tx, *tp], dout)
-        return scores.detach(), grads[0], list(grads[1:])
-
-
-def mlp_gate(sizes, n, activation):
-    def make(rng, dtype):
-        params = [normal(rng, s, dtype, 0.5) for a, b in zip(sizes, sizes[1:], strict=False) for s in ((a, b), (b,))]
-        return (normal(rng, (n, sizes[0]), dtype), normal(rng, (n, sizes[-1]), dtype), params, activation), {}
-
-    return Gate("MLP", f"MLP-{n}x{'-'.join(map(str, sizes))}", make, mlp_pass, torch_mlp_pass,
-                name="MLP.forward + MLP.backward")
-
-
-def init_gate(name, torch_init, fans):
-    """An initialiser's gate: its draws are random, so the check is of the shape, dtype
-    and spread of the weights, not of torch's values."""
-    def torch_fn(fan_in, fan_out, rng, dtype):
-        return torch_init(torch.empty(fan_out, fan_in, dtype=torch.float32 if dtype == np.float32 else torch.float64))
-
-    def check(got, args):
-        fan_in, fan_out = args
-        expected = torch_fn(fan_in, fan_out, 0, got.dtype if isinstance(got, np.ndarray) else np.float64).T
-        if not isinstance(got, np.ndarray) or got.shape != tuple(expected.shape):
-            return f"it returned {describe_value(got)}, expected shape {tuple(expected.shape)}"
-        ratio = float(np.std(got)) / float(expected.std())
-        return None if 0.9 < ratio < 1.1 else f"the weights' std is {ratio:.3g} times torch's"
-
-    return Gate(name, f"{name}-{label(fans)}", lambda rng, dtype: (fans, {"rng": 0, "dtype": dtype}),
-                lambda impl: impl.get(name), torch_fn, check=check)
-
-
-def train_pass(impl):
-    def train(X, y, params, epochs, lr, batch_size):
-        model = impl.MLP([params[0].shape[0], params[2].shape[0], params[2].shape[1]], params=params,
-                         dtype=X.dtype)
-        losses = impl.train_mlp(model, X, y, epochs=epochs, lr=lr, batch_size=batch_size, rng=0)
-        return list(model.params), losses
-
-    return train
-
-
-def torch_train(X, y, params, epochs, lr, batch_size):
-    return ref.sgd_training([p.numpy() for p in params], X.numpy(), y.numpy(), epochs=epochs, lr=lr,
-                            batch_size=batch_size, rng=0, dtype=X.dtype)
-
-
-def train_gate():
-    def make(rng, dtype):
-        sizes = [4, 8, 3]
-        params = [normal(rng, s, dtype, 0.5) for a, b in zip(sizes, sizes[1:], strict=False) for s in ((a, b), (b,))]
-        return (normal(rng, (2048, 4), dtype), rng.integers(0, 3, 2048), params, 2, 0.1, 512), {}
-
-    return Gate("train_mlp", "train_mlp-2048x4-batches-of-512", make, train_pass, torch_train,
-                name="train_mlp (2 epochs, batches of 512)")
-
-
 ACTIVATION_GATES = [("sigmoid_backward", torch.sigmoid, {}), ("tanh_backward", torch.tanh, {}),
                     ("relu_backward", F.relu, {}), ("leaky_relu_backward", F.leaky_relu, {"negative_slope": 0.2}),
                     ("elu_backward", F.elu, {"alpha": 1.5})]

@@ -20,6 +20,7 @@ from gradeschool.testing import check_forward, check_layer, compare
 from gradeschool.testing import strategies as gs
 from gradeschool.testing.gates import label, normal
 from gradeschool.testing.hints import mistake
+from gradeschool.testing.references import epoch_losses
 from gradeschool.testing.speed import Gate, gate_params, limited, run_gate
 from gradeschool.testing.strategies import cnn as ts
 from gradeschool.testing.strategies.regularization import without_none
@@ -274,18 +275,9 @@ FIT_DEFAULTS = {"epochs": 10, "lr": 0.05, "momentum": 0.9, "batch_size": 32, "se
 def torch_fit(ref, x, y, epochs, lr, momentum, batch_size, seed):
     """CNN.fit's documented protocol with torch.optim.SGD: the history of epoch losses."""
     optimizer = torch.optim.SGD(list(ref.p.values()), lr=lr, momentum=momentum)
-    rng, history = np.random.default_rng(seed), []
-    for _ in range(epochs):
-        order, losses = rng.permutation(len(x)), []
-        for start in range(0, len(x), batch_size):
-            batch = order[start:start + batch_size]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(ref(torch.tensor(x[batch].astype(np.float64))), torch.tensor(y[batch]))
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        history.append(np.mean(losses))
-    return history
+    return epoch_losses(optimizer, lambda batch: F.cross_entropy(ref(torch.tensor(x[batch].astype(np.float64))),
+                                                                 torch.tensor(y[batch])),
+                        len(x), epochs=epochs, batch_size=batch_size, seed=seed)
 
 
 def check_fit(model, x, y, call, **options):

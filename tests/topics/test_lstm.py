@@ -2,13 +2,11 @@
 autograd, the vanishing/exploding-gradient lesson, the two capstones (a character-level
 language model on datasets/text.txt, sine forecasting), and speed gates.
 
-The oracle copies the kit's weights into torch's modules (torch.func.functional_call):
-weight_ih = Wx.T, weight_hh = Wh.T, and for the RNN and the LSTM bias_ih = b with
-bias_hh = 0 (the kit has one bias, torch's two only ever appear as their sum); the GRU
-keeps both biases (bias_ih = bx, bias_hh = bh). Gradients are vector-Jacobian products
-with a random upstream gradient on EVERY output (each hidden state, the final states)."""
+The oracle copies the kit's weights into torch's modules (gradeschool.testing.references.lstm,
+tolerances from gradeschool.testing.tolerances.lstm). Gradients are vector-Jacobian
+products with a random upstream gradient on EVERY output (each hidden state, the final
+states)."""
 
-import functools
 
 import numpy as np
 import pytest
@@ -21,56 +19,28 @@ from gradeschool.datasets import load_sine_sequences, load_text
 from gradeschool.testing import assert_speed, compare
 from gradeschool.testing.hints import mistake
 from gradeschool.testing.oracle import LearnerFailure, describe_call, describe_value, to_torch
+from gradeschool.testing.references import epoch_losses
+from gradeschool.testing.references.lstm import (
+    TorchCharLSTM,
+    TorchSineLSTM,
+    lstm_forward_backward,
+    rnn_forward_backward,
+    speed_args,
+    torch_char_fit,
+    torch_gru_cell,
+    torch_lstm,
+    torch_lstm_cell,
+    torch_lstm_forward_backward,
+    torch_rnn,
+    torch_rnn_cell,
+    torch_rnn_forward_backward,
+    torch_sample,
+    torch_state_gradients,
+)
 from gradeschool.testing.strategies import lstm as ls
+from gradeschool.testing.tolerances.lstm import sizes_of
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-DOUT_SIZE = 4.0  # the upstream gradients are standard normal: |dout| < 4 in practice
-
-
-# ---------------------------------------------------------------- torch's modules as the oracle
-MODULES = {"rnn_cell": torch.nn.RNNCell, "lstm_cell": torch.nn.LSTMCell, "gru_cell": torch.nn.GRUCell,
-           "rnn": torch.nn.RNN, "lstm": torch.nn.LSTM}
-
-
-@functools.cache
-def module(kind, d, h, device):
-    """A float64 torch module of `kind` (its own parameters are replaced at every call)."""
-    kwargs = {"batch_first": True} if kind in ("rnn", "lstm") else {}
-    return MODULES[kind](d, h, **kwargs).to(device=device, dtype=torch.float64)
-
-
-def _weights(kind, Wx, Wh, bx, bh=None):
-    """torch's parameters from the kit's: transposed weights; one bias, or two (GRU)."""
-    suffix = "_l0" if kind in ("rnn", "lstm") else ""
-    return {f"weight_ih{suffix}": Wx.T, f"weight_hh{suffix}": Wh.T, f"bias_ih{suffix}": bx,
-            f"bias_hh{suffix}": torch.zeros_like(bx) if bh is None else bh}
-
-
-def torch_rnn_cell(x, h, Wx, Wh, b):
-    return (torch.func.functional_call(module("rnn_cell", Wx.shape[0], Wh.shape[0], x.device.type),
-                                       _weights("rnn_cell", Wx, Wh, b), (x, h)),)
-
-
-def torch_lstm_cell(x, h, c, Wx, Wh, b):
-    return torch.func.functional_call(module("lstm_cell", Wx.shape[0], Wh.shape[0], x.device.type),
-                                      _weights("lstm_cell", Wx, Wh, b), (x, (h, c)))
-
-
-def torch_gru_cell(x, h, Wx, Wh, bx, bh):
-    return (torch.func.functional_call(module("gru_cell", Wx.shape[0], Wh.shape[0], x.device.type),
-                                       _weights("gru_cell", Wx, Wh, bx, bh), (x, h)),)
-
-
-def torch_rnn(x, h0, Wx, Wh, b):
-    out, h_n = torch.func.functional_call(module("rnn", Wx.shape[0], Wh.shape[0], x.device.type),
-                                          _weights("rnn", Wx, Wh, b), (x, h0[None]))
-    return out, h_n[0]
-
-
-def torch_lstm(x, h0, c0, Wx, Wh, b):
-    out, (h_n, c_n) = torch.func.functional_call(module("lstm", Wx.shape[0], Wh.shape[0], x.device.type),
-                                                 _weights("lstm", Wx, Wh, b), (x, (h0[None], c0[None])))
-    return out, h_n[0], c_n[0]
 
 
 # ---------------------------------------------------------------- checking a forward/backward pair
@@ -127,25 +97,6 @@ def check_recurrent(forward, backward, torch_fn, problem, outputs, device, scale
     for name, got, ref in zip(names, grads, expected, strict=True):
         compare(got, ref, call=bcall, what=f"the gradient w.r.t. {name}", dtype=dtype, scale=scale,
                 terms=terms, hint=grad_hint)
-
-
-def sizes_of(problem, gates):
-    """(scale, terms) for the tolerance of a recurrent problem.
-
-    scale: the size of the numbers that meet in a sum. Forward, a preactivation adds
-    products x * W and h * W and a bias; backward, the gradients are products of the
-    upstream gradient (|dout| < 4 per output; up to T of them accumulate into one step's
-    gradient, one per later hidden state), a gate derivative (<= 1; the forget gate's is
-    multiplied by c_prev, the GRU's update gate's by h_prev - n) and an input, a state or
-    a weight. terms: the length of the sums, D + G*H per step forward and G*H backward,
-    chained along the T steps of the recurrence; the weight gradients add N*T products."""
-    ax, aw = problem.magnitude("x"), problem.magnitude("Wx", "Wh")
-    ab = problem.magnitude(*[n for n in problem.names if n.startswith("b")])
-    states = [n for n in problem.names if n[0] in "hc" and n != "x"]
-    ah = max([problem.magnitude(n) for n in states] + [1.0 + problem.t])  # |c_t| <= |c_0| + t
-    scale = max(ax * aw + ah * aw + ab, DOUT_SIZE * problem.t * max(ax, ah, aw) * max(ah, aw, 1.0))
-    terms = max(problem.t * (problem.d + gates * problem.h + 1), problem.n * problem.t)
-    return scale, terms
 
 
 # ---------------------------------------------------------------- vanilla RNN
@@ -246,27 +197,6 @@ def test_gru_reset_gate_multiplies_the_hidden_part_and_its_bias(impl):
 
 
 # ---------------------------------------------------------------- the vanishing/exploding lesson
-def torch_state_gradients(cell, x, Wx, Wh, b, dh_T):
-    """dL/dh_t for t = 0 .. T, L = sum(h_T * dh_T), by autograd through torch's own cell
-    (RNNCell or LSTMCell) unrolled from zero states, float64."""
-    N, T, _ = x.shape
-    H = Wh.shape[0]
-    kind = "lstm_cell" if cell == "lstm" else "rnn_cell"
-    params = _weights(kind, *(torch.tensor(a.astype(np.float64)) for a in (Wx, Wh, b)))
-    m = module(kind, Wx.shape[0], H, "cpu")
-    h = torch.zeros(N, H, dtype=torch.float64, requires_grad=True)
-    c = torch.zeros(N, H, dtype=torch.float64)
-    states = [h]
-    xt = torch.tensor(x.astype(np.float64))
-    for t in range(T):
-        if cell == "lstm":
-            h, c = torch.func.functional_call(m, params, (xt[:, t], (h, c)))
-        else:
-            h = torch.func.functional_call(m, params, (xt[:, t], h))
-        states.append(h)
-    return torch.autograd.grad((h * torch.tensor(dh_T.astype(np.float64))).sum(), states)
-
-
 @pytest.mark.exercise("gradient_norms_over_time", weight=3)
 @given(case=ls.gradient_norm_problems())
 def test_gradient_norms_match_autograd(impl, case):
@@ -312,24 +242,6 @@ def test_gradient_norms_show_the_lesson(impl, case):
 
 
 # ---------------------------------------------------------------- capstone: the character-level language model
-class TorchCharLSTM:
-    """The capstone's model in torch (nn.LSTM + a dense layer) from a copy of the learner
-    model's parameters, float64."""
-
-    def __init__(self, params, vocab_size):
-        self.p = {k: torch.tensor(v.astype(np.float64), requires_grad=True) for k, v in params.items()}
-        self.v = vocab_size
-
-    def __call__(self, ids, h0=None, c0=None):
-        p, hidden = self.p, self.p["Wh"].shape[0]
-        x = F.one_hot(torch.as_tensor(ids), self.v).double()
-        zeros = torch.zeros(x.shape[0], hidden, dtype=torch.float64)
-        h0 = zeros if h0 is None else torch.as_tensor(h0, dtype=torch.float64)
-        c0 = zeros if c0 is None else torch.as_tensor(c0, dtype=torch.float64)
-        out, h_T, c_T = torch_lstm(x, h0, c0, p["Wx"], p["Wh"], p["b"])
-        return out @ p["Wy"] + p["by"], h_T, c_T
-
-
 TINY_TEXT = "hello world, hello there; the world is round. "
 
 
@@ -389,27 +301,6 @@ def test_char_lstm_loss_matches_torch(impl, dtype):
     compare_grads(model, ref, call, dtype, TINY_TERMS)
 
 
-def torch_char_fit(ref, text, vocab, steps, seq_len, batch_size, lr, max_norm, seed):
-    """CharLSTM.fit's docstring, in torch: the same windows, torch.optim.Adam and
-    torch.nn.utils.clip_grad_norm_. Returns (history, the total norms before clipping)."""
-    ids = np.array([vocab.index(ch) for ch in text])
-    rng = np.random.default_rng(seed)
-    params = list(ref.p.values())
-    optimizer = torch.optim.Adam(params, lr=lr)
-    history, norms = [], []
-    for _ in range(steps):
-        starts = rng.integers(0, len(ids) - seq_len, size=batch_size)
-        windows = ids[starts[:, None] + np.arange(seq_len + 1)]
-        optimizer.zero_grad()
-        scores, _, _ = ref(windows[:, :-1])
-        loss = F.cross_entropy(scores.reshape(-1, len(vocab)), torch.tensor(windows[:, 1:]).reshape(-1))
-        loss.backward()
-        norms.append(float(torch.nn.utils.clip_grad_norm_(params, max_norm)))
-        optimizer.step()
-        history.append(loss.item())
-    return history, norms
-
-
 @pytest.mark.exercise("CharLSTM")
 def test_char_lstm_fit_follows_torch_adam_with_clipping(impl):
     model, vocab_size = tiny_model(impl, seed=5)
@@ -425,21 +316,6 @@ def test_char_lstm_fit_follows_torch_adam_with_clipping(impl):
     for key, tensor in ref.p.items():
         compare(model.params[key], tensor, call=call, what=f"params[{key!r}] after training", terms=TINY_TERMS,
                 hint=mistake("CharLSTM", "training_order"))
-
-
-def torch_sample(ref, vocab, prefix, n, temperature, seed):
-    """sample's docstring, with torch's model: the probabilities from torch, the draws from
-    the same NumPy generator."""
-    rng = np.random.default_rng(seed)
-    with torch.no_grad():
-        scores, h, c = ref(np.array([[vocab.index(ch) for ch in prefix]]))
-        out = list(prefix)
-        for _ in range(n):
-            p = torch.softmax(scores[0, -1] / temperature, dim=0).numpy()
-            nxt = int(rng.choice(len(vocab), p=p))
-            out.append(vocab[nxt])
-            scores, h, c = ref(np.array([[nxt]]), h, c)
-    return "".join(out)
 
 
 @pytest.mark.exercise("CharLSTM")
@@ -498,17 +374,6 @@ def test_char_lstm_learns_the_text(impl):
 
 
 # ---------------------------------------------------------------- capstone: sine forecasting
-class TorchSineLSTM:
-    def __init__(self, params):
-        self.p = {k: torch.tensor(v.astype(np.float64), requires_grad=True) for k, v in params.items()}
-
-    def __call__(self, x):
-        p = self.p
-        zeros = torch.zeros(x.shape[0], p["Wh"].shape[0], dtype=torch.float64)
-        _, h_T, _ = torch_lstm(torch.as_tensor(x, dtype=torch.float64), zeros, zeros, p["Wx"], p["Wh"], p["b"])
-        return h_T @ p["Wy"] + p["by"]
-
-
 # N = 5 sequences of T = 6 steps, H = 4: the sums run over 1 + 4H gate inputs per step,
 # chained over T steps, and the gradients add N*T positions.
 SINE_TERMS = 6 * (1 + 16) + 5 * 6
@@ -539,18 +404,9 @@ def test_sine_lstm_fit_follows_torch_adam(impl):
     x, y = rng.standard_normal((5, 6, 1)), rng.standard_normal((5, 1))
     model = impl.SineLSTM(hidden=4, seed=4)
     ref = TorchSineLSTM(model.params)
-    optimizer = torch.optim.Adam(list(ref.p.values()), lr=0.05)
-    order_rng, expected = np.random.default_rng(9), []
-    for _ in range(2):
-        order, losses = order_rng.permutation(len(x)), []
-        for start in range(0, len(x), 2):
-            batch = order[start:start + 2]
-            optimizer.zero_grad()
-            loss = F.mse_loss(ref(x[batch]), torch.tensor(y[batch]))
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        expected.append(np.mean(losses))
+    expected = epoch_losses(torch.optim.Adam(list(ref.p.values()), lr=0.05),
+                            lambda batch: F.mse_loss(ref(x[batch]), torch.tensor(y[batch])), len(x), epochs=2,
+                            batch_size=2, seed=9)
     history = model.fit(x, y, epochs=2, lr=0.05, batch_size=2, seed=9)
     call = "SineLSTM(hidden=4).fit(x: (5, 6, 1), y: (5, 1), epochs=2, lr=0.05, batch_size=2, seed=9)"
     compare(np.asarray(history, dtype=np.float64), np.array(expected), call=call, what="the epoch losses",
@@ -580,44 +436,6 @@ def test_sine_lstm_forecasts(impl):
 
 
 # ---------------------------------------------------------------- speed
-def rnn_forward_backward(impl):
-    def rnn_forward_backward(x, h0, Wx, Wh, b, dh, dh_T):
-        h, h_T, cache = impl.rnn_forward(x, h0, Wx, Wh, b)
-        return impl.rnn_backward(dh, dh_T, cache)
-
-    return rnn_forward_backward
-
-
-def lstm_forward_backward(impl):
-    def lstm_forward_backward(x, h0, c0, Wx, Wh, b, dh, dh_T, dc_T):
-        h, h_T, c_T, cache = impl.lstm_forward(x, h0, c0, Wx, Wh, b)
-        return impl.lstm_backward(dh, dh_T, dc_T, cache)
-
-    return lstm_forward_backward
-
-
-def torch_rnn_forward_backward(x, h0, Wx, Wh, b, dh, dh_T):
-    with torch.enable_grad():
-        x, h0, Wx, Wh, b = (t.detach().requires_grad_() for t in (x, h0, Wx, Wh, b))
-        return torch.autograd.grad(torch_rnn(x, h0, Wx, Wh, b), (x, h0, Wx, Wh, b), (dh, dh_T))
-
-
-def torch_lstm_forward_backward(x, h0, c0, Wx, Wh, b, dh, dh_T, dc_T):
-    with torch.enable_grad():
-        x, h0, c0, Wx, Wh, b = (t.detach().requires_grad_() for t in (x, h0, c0, Wx, Wh, b))
-        return torch.autograd.grad(torch_lstm(x, h0, c0, Wx, Wh, b), (x, h0, c0, Wx, Wh, b), (dh, dh_T, dc_T))
-
-
-def speed_args(shape, gates, dtype, lstm):
-    n, t, d, h = shape
-    rng = np.random.default_rng(0)
-    x, h0, c0 = rng.standard_normal((n, t, d)), rng.standard_normal((n, h)), rng.standard_normal((n, h))
-    Wx, Wh = rng.standard_normal((d, gates * h)) / np.sqrt(d), rng.standard_normal((h, gates * h)) / np.sqrt(h)
-    b, dh, dh_T, dc_T = (rng.standard_normal(s) for s in [(gates * h,), (n, t, h), (n, h), (n, h)])
-    args = [x, h0, c0, Wx, Wh, b, dh, dh_T, dc_T] if lstm else [x, h0, Wx, Wh, b, dh, dh_T]
-    return [a.astype(dtype) for a in args]
-
-
 # (N, T, D, H). A loop over time steps is unavoidable; a loop over the batch or over hidden
 # units is not. Each loop is caught where it costs most: many short, narrow sequences
 # (512x16x8x16) for a loop over the samples, few wide ones (16x32x32x256, 4x64x32x256) for

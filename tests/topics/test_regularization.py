@@ -6,7 +6,10 @@ Domain: dropout on every rank (0-d and empty included), p from 0 to 1 and the de
 batch norm on (N, D), (N, C, L), (N, C, H, W) and (N, C, D, H, W) inputs, layer norm over
 the last 1 to 4 axes, both with large-mean/small-spread features (1e4 + z in float32,
 1e8 + z in float64: a one-pass variance loses every digit there), momentum in (0, 1], and
-their defaults; every documented attribute of the callbacks, read after every epoch."""
+their defaults; every documented attribute of the callbacks, read after every epoch.
+The torch references and the speed gates' pairs are in
+gradeschool.testing.references.regularization, the statistical bounds and the
+normalisations' error scale in gradeschool.testing.tolerances.regularization."""
 
 import math
 
@@ -22,11 +25,17 @@ from gradeschool.testing import strategies as gs
 from gradeschool.testing.gates import ELEMENTWISE_SHAPES, label, normal
 from gradeschool.testing.hints import mistake
 from gradeschool.testing.oracle import check_untouched, describe_call, describe_value, expect, expect_tuple, snapshots
+from gradeschool.testing.references.regularization import (
+    batchnorm_gate,
+    dropout_check,
+    dropout_pass,
+    layernorm_gate,
+    torch_batchnorm,
+    torch_dropout_pass,
+)
 from gradeschool.testing.speed import Gate, gate_params, limited, run_gate
 from gradeschool.testing.strategies import regularization as ts
-
-SIGMAS = 6.0  # statistical bounds: a correct implementation fails one in ~500 million runs
-DOUT_MAX = 5.0  # bound on |dout|: check_layer's upstream gradient is standard normal
+from gradeschool.testing.tolerances.regularization import SIGMAS, kept_fraction_bound, norm_scale
 
 
 # ---------------------------------------------------------------- dropout
@@ -43,11 +52,6 @@ def dropout(impl, x, **kwargs):
            f"out is {describe_value(out)}, expected {describe_value(x)}",
            mistake("dropout", "shape_dtype"))
     return out, cache, call
-
-
-def kept_fraction_bound(n, p):
-    """6-sigma bound on |kept/n - (1 - p)| for n independent Bernoulli(1 - p) keeps."""
-    return SIGMAS * math.sqrt(p * (1 - p) / n)
 
 
 DROPOUT_X = ts.dropout_x
@@ -162,19 +166,6 @@ def test_dropout_seed_makes_the_mask_reproducible(impl):
 
 
 # ---------------------------------------------------------------- batch and layer normalisation
-def norm_scale(x, gamma, beta, axes, eps):
-    """The size of the rounding errors of a normalisation (for float32 tolerances).
-    x - mean loses about eps32 * max|x|, which the division by sqrt(var + eps) magnifies by
-    cond = max|x| / min sqrt(var + eps) (large for a constant channel: var = 0); gamma scales
-    the output; dx is magnified once more by |gamma| / sqrt(var + eps)."""
-    x64 = x.astype(np.float64)
-    std_min = float(np.sqrt(x64.var(axis=axes).min(initial=np.inf) + eps))
-    cond = 1.0 + float(np.abs(x64).max(initial=0.0)) / std_min
-    g = float(np.abs(gamma).max(initial=0.0))
-    b = float(np.abs(beta).max(initial=0.0))
-    return max(g * cond + b, DOUT_MAX * cond * max(1.0, g / std_min))
-
-
 def bn_axes(x):
     return (0, *range(2, x.ndim))
 
@@ -191,14 +182,6 @@ def bn_pair(impl):
         return result[:2]
 
     return batchnorm_forward
-
-
-def torch_batchnorm(train, momentum, eps):
-    def batch_norm(x, gamma, beta, running_mean, running_var):
-        return F.batch_norm(x, running_mean.clone(), running_var.clone(), gamma, beta,
-                            training=train, momentum=momentum, eps=eps)
-
-    return batch_norm
 
 
 BN_ARGNAMES = ["x", "gamma", "beta", "running_mean", "running_var"]
@@ -330,7 +313,8 @@ def check_layernorm(impl, device, x, gamma, beta, **options):
     check_layer(impl.layernorm_forward, impl.layernorm_backward,
                 lambda x, g, b: F.layer_norm(x, tuple(g.shape), g, b, eps), x, gamma, beta,
                 grad_wrt=[0, 1, 2], argnames=["x", "gamma", "beta"], kwargs=options, torch_kwargs={},
-                device=device, scale=norm_scale(x, gamma, beta, axes, eps), terms=max(gamma.size, x.size // gamma.size),
+                device=device, scale=norm_scale(x, gamma, beta, axes, eps),
+                terms=max(gamma.size, x.size // gamma.size),
                 hint=mistake("layernorm", "one_pass_variance") if large_mean(x, axes) else None)
 
 
@@ -523,87 +507,6 @@ def test_model_checkpoint_saves_copies_of_the_right_epochs(impl, case, to_files,
 
 
 # ---------------------------------------------------------------- speed
-def dropout_pass(impl):
-    def dropout_forward_backward(x, dout, p):
-        out, cache = impl.dropout_forward(x, p=p, train=True, seed=0)
-        return out, impl.dropout_backward(dout, cache)
-
-    return dropout_forward_backward
-
-
-def torch_dropout_pass(x, dout, p):
-    with torch.enable_grad():
-        t = x.detach().requires_grad_()
-        out = F.dropout(t, p=p, training=True)
-        return out.detach(), torch.autograd.grad(out, t, dout)[0]
-
-
-def dropout_check(got, args):
-    """A random mask cannot equal torch's: the timed call's result must be dropout of x
-    (kept elements scaled by 1 / (1 - p), about 1 - p of them kept) and its backward
-    must send dout through the same mask."""
-    x, dout, p = args
-    if not (isinstance(got, tuple) and len(got) == 2 and all(isinstance(a, np.ndarray) for a in got)):
-        return f"it returned {describe_value(got)}, expected (out, dx)"
-    out, dx = (a.astype(np.float64) for a in got)
-    kept, scale = out != 0, 1 / (1 - p)
-    if abs(kept.mean() - (1 - p)) > kept_fraction_bound(x.size, p) or not np.allclose(out[kept], x[kept] * scale):
-        return "out is not x with a random mask of keep rate 1 - p, scaled by 1 / (1 - p)"
-    if not np.allclose(dx, np.where(kept, dout * scale, 0.0)):
-        return "dx does not go through the mask of out, scaled by 1 / (1 - p)"
-    return None
-
-
-def batchnorm_pass(impl):
-    def batchnorm_forward_backward(x, gamma, beta, running_mean, running_var, dout, train):
-        out, cache, rm, rv = impl.batchnorm_forward(x, gamma, beta, running_mean, running_var, train=train)
-        return out, rm, rv, *impl.batchnorm_backward(dout, cache)
-
-    return batchnorm_forward_backward
-
-
-def torch_batchnorm_pass(x, gamma, beta, running_mean, running_var, dout, train):
-    with torch.enable_grad():
-        leaves = [t.detach().requires_grad_() for t in (x, gamma, beta)]
-        rm, rv = running_mean.clone(), running_var.clone()
-        out = F.batch_norm(leaves[0], rm, rv, leaves[1], leaves[2], training=train)
-        return out.detach(), rm, rv, *torch.autograd.grad(out, leaves, dout)
-
-
-def batchnorm_gate(shape, train):
-    def make(rng, dtype):
-        c = shape[1]
-        return (normal(rng, shape, dtype), *(normal(rng, c, dtype) for _ in range(3)),
-                rng.uniform(0.5, 2.0, c).astype(dtype), normal(rng, shape, dtype), train), {}
-
-    return Gate("batchnorm", f"batchnorm-{'train' if train else 'eval'}-{label(shape)}", make, batchnorm_pass,
-                torch_batchnorm_pass, name="batchnorm_forward + batchnorm_backward")
-
-
-def layernorm_pass(impl):
-    def layernorm_forward_backward(x, gamma, beta, dout):
-        out, cache = impl.layernorm_forward(x, gamma, beta)
-        return out, *impl.layernorm_backward(dout, cache)
-
-    return layernorm_forward_backward
-
-
-def torch_layernorm_pass(x, gamma, beta, dout):
-    with torch.enable_grad():
-        leaves = [t.detach().requires_grad_() for t in (x, gamma, beta)]
-        out = F.layer_norm(leaves[0], tuple(gamma.shape), leaves[1], leaves[2])
-        return out.detach(), *torch.autograd.grad(out, leaves, dout)
-
-
-def layernorm_gate(shape, k):
-    def make(rng, dtype):
-        return (normal(rng, shape, dtype), normal(rng, shape[-k:], dtype), normal(rng, shape[-k:], dtype),
-                normal(rng, shape, dtype)), {}
-
-    return Gate("layernorm", f"layernorm-{label(shape)}-last{k}", make, layernorm_pass, torch_layernorm_pass,
-                name="layernorm_forward + layernorm_backward")
-
-
 # Each exercise's limit (max_ratio): between the slowest correct style and the fastest loop
 # measured by tests/kit/testing/calibrate_gates.py; the figures and margins (at least 2.3x
 # both ways) are in tests/kit/testing/gate_figures.txt.

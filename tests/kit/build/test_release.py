@@ -57,8 +57,12 @@ def solution_bodies(root: Path) -> list[str]:
 def solution_lines(root: Path) -> set[str]:
     """Substantive lines of every solution body that no public file of the kit contains
     already (exercises, whose docstrings state formulas; public tests, which hold
-    references of their own). The catalogue's hints are not exempt: they stop short."""
-    public = [*(root / "exercises").glob("*.py"), *public_test_files(root)]
+    references of their own, and the torch references they share in
+    gradeschool.testing.references: a reference follows a documented protocol line for
+    line, the batching of a fit, the windows of a text). The catalogue's hints are not
+    exempt: they stop short."""
+    references = root / "graders" / "gradeschool" / "testing" / "references"
+    public = [*(root / "exercises").glob("*.py"), *public_test_files(root), *references.rglob("*.py")]
     exercise_text = "\n".join(p.read_text() for p in public)
     found = set()
     for body in solution_bodies(root):

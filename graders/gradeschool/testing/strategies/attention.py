@@ -207,6 +207,25 @@ def fully_masked_case(dtype, kind):
         return q, k, v, allowed
     return q, k, v, np.where(allowed, rng.uniform(-2, 2, allowed.shape), -np.inf).astype(dtype)
 
+
+def block_case(dtype, norm_first, activation, seed, N=2, T=3, H=2, d=2, F_=5):
+    """A moderate case (values of a trained network's size) with per-head masks."""
+    rng = np.random.default_rng(seed)
+    E = H * d
+    shapes = {"W_q": (E, E), "b_q": (E,), "W_k": (E, E), "b_k": (E,), "W_v": (E, E), "b_v": (E,),
+              "W_o": (E, E), "b_o": (E,), "W_1": (E, F_), "b_1": (F_,), "W_2": (F_, E), "b_2": (E,)}
+    p = {k: rng.uniform(-1, 1, s).astype(dtype) for k, s in shapes.items()}
+    for i in (1, 2):
+        p[f"gamma_{i}"] = rng.uniform(0.5, 1.5, E).astype(dtype)
+        p[f"beta_{i}"] = rng.uniform(-0.5, 0.5, E).astype(dtype)
+    am = rng.random((N * H, T, T)) < 0.3
+    am[..., 0] = False
+    kpm = np.zeros((N, T), dtype=bool)
+    kpm[1, -1] = True
+    return dict(x=rng.uniform(-2, 2, (N, T, E)).astype(dtype), params=p, num_heads=H, activation=activation,
+                norm_first=norm_first, src_mask=am, src_key_padding_mask=kpm, eps=1e-5)
+
+
 # The capstone's settings (the model and its training), shared by its test and the picture's.
 CAPSTONE = dict(vocab_size=10, d_model=32, num_heads=2, d_ff=64, num_blocks=1, seed=0)
 CAPSTONE_FIT = dict(epochs=6, lr=3e-3, batch_size=64, seed=0)

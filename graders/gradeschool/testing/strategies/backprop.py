@@ -1,4 +1,5 @@
-"""Hypothesis strategies of the backprop topic (backward passes and MLPs)."""
+"""Hypothesis strategies of the backprop topic (backward passes and MLPs), and the known
+functions whose gradients numerical_gradient is checked on."""
 
 import numpy as np
 from hypothesis import strategies as st
@@ -60,3 +61,31 @@ def mlp_cases(draw):
     options = draw(st.fixed_dictionaries({"l1": strengths, "l2": strengths},
                                          optional={"activation": st.sampled_from(ACTIVATIONS)}))
     return sizes, params, x, options, rng.standard_normal((len(x), sizes[-1])).astype(dtype)
+
+
+# ---------------------------------------------------------------- numerical_gradient's known functions
+def cube_sum(x):
+    return float((x**3).sum())
+
+
+def x_sin_x(x):
+    return float((x * np.sin(x)).sum())
+
+
+def square_of_sum(x):
+    return float(x.sum() ** 2)
+
+
+def log_one_plus_sum_exp(x):
+    return float(np.log1p(np.exp(x).sum()))
+
+
+def position_weights(shape):
+    """c[i, j, ...] = (i + 1)(j + 1)... / 7: f = sum(c * x) tells the positions apart, and a
+    flattened x (weights 1, 2, 3, ...) from a 2-D one."""
+    return np.prod(np.indices(shape) + 1.0, axis=0) / 7
+
+
+def weighted_sum(x):
+    """sum(c * x) with c of x's own shape: f must be given an array of x's shape."""
+    return float((position_weights(x.shape) * x).sum())

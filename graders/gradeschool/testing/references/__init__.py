@@ -1,7 +1,11 @@
 """torch references the tests compare with: networks and training loops written with torch
 (autograd, torch.optim, F.*), float64 unless the inputs say otherwise, and torch's own
 functions where a rule torch leaves open needs stating (a fully masked attention row).
-They hold no NumPy answer to an exercise."""
+They hold no NumPy answer to an exercise.
+
+Shared ones here (the MLP and its SGD training, attention); a topic's own beside them, in
+`gradeschool.testing.references.<topic>` (one module per topic, as the strategies), with
+the error scales of their tolerances in `gradeschool.testing.tolerances.<topic>`."""
 
 from __future__ import annotations
 
@@ -66,6 +70,25 @@ def _sgd_training(params, X, y, epochs, lr, batch_size, rng, activation, l1, l2,
             epoch += loss.detach()
         history.append(float(epoch) / len(batches))
     return [p.detach() for p in tp], history
+
+
+def epoch_losses(optimizer, batch_loss, n, *, epochs, batch_size, seed):
+    """A fit method's documented protocol with a torch optimizer: one rng.permutation(n) per
+    epoch (rng = np.random.default_rng(seed)), batches in that order, each a step of
+    `optimizer` on batch_loss(indices of the batch). Returns the mean batch loss of every
+    epoch."""
+    rng, history = np.random.default_rng(seed), []
+    for _ in range(epochs):
+        order, losses = rng.permutation(n), []
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = batch_loss(batch)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        history.append(np.mean(losses))
+    return history
 
 
 def sdpa_reference(q, k, v, attn_mask=None, is_causal=False, scale=None):
