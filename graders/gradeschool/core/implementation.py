@@ -5,7 +5,7 @@ solution with one function replaced) are all implementations. Tests reach learne
 only through one (the `impl` fixture), so the grader can swap in an isolated worker
 (`gradeschool.grading.isolated.IsolatedImplementation`) for the in-process loader
 (`gradeschool.core.local.LocalImplementation`) without touching a test. Both satisfy
-`Implementation` below; `tests/kit/core/test_implementation.py` checks that they do.
+`Implementation` below; tests/kit/grading/test_isolated.py checks that both do.
 
 An exercise is testable when its `state` is "ready"; otherwise the state says why not
 ("not started", "forbidden import", "error", "timeout") in words for the learner."""
@@ -66,6 +66,9 @@ class Implementation(Protocol):
       measurement: None, or why the timed runs cannot be credited) and, after `check()`,
       `floor` (None, or the least per-call figure the measurement supports); with
       `cpu_figures` true its figures are CPU time, and torch is timed in CPU time too.
+    - `scratch_folder(tmp_path)`: a folder learner code can write files to (a test's own
+      `tmp_path` in-process; a fresh folder in the worker's private /tmp in isolation), and
+      `list_folder(folder)`: the names of the files in it, sorted.
     - `root` (the folder of topic modules) and `label` (for messages and reports)."""
 
     root: Path
@@ -76,3 +79,7 @@ class Implementation(Protocol):
     def state(self, exercise: Exercise) -> ExerciseState: ...
 
     def timer(self, fn: Callable[..., Any], args: tuple, kwargs: dict, **options: Any) -> Callable[[], Any]: ...
+
+    def scratch_folder(self, tmp_path: Path) -> str: ...
+
+    def list_folder(self, folder: str) -> list[str]: ...

@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import importlib.util
+import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -191,6 +192,14 @@ class LocalImplementation:
                     "not started", f"{', '.join(stubbed)} still raises NotImplementedError"
                 )
         return ExerciseState("ready")
+
+    def scratch_folder(self, tmp_path: Path) -> str:
+        """A folder learner code may write files to: the test's own `tmp_path`."""
+        return str(tmp_path)
+
+    def list_folder(self, folder: str) -> list[str]:
+        """The file names in a scratch folder."""
+        return sorted(os.listdir(folder))
 
     def get(self, name: str) -> Any:
         owner = self.catalogue.owner_of(name)

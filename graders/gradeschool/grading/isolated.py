@@ -359,6 +359,25 @@ class IsolatedImplementation:
             raise WorkerCrashed("the worker sent a malformed answer")
         return [clip(n, 200) for n in found]
 
+    def scratch_folder(self, tmp_path: Path) -> str:
+        """A fresh folder in the worker's private /tmp (the judge's `tmp_path` is not there)."""
+        return self._scratch_answer({"op": "scratch"}, "making a folder for files", str)
+
+    def list_folder(self, folder: str) -> list[str]:
+        """The file names in a scratch folder, as the worker sees them (learner code runs
+        there, so this is what it says, like any value it returns: tests check it)."""
+        names = self._scratch_answer({"op": "listdir", "path": folder}, f"listing {folder}", list)
+        return [clip(n, 200) for n in names if isinstance(n, str)]
+
+    def _scratch_answer(self, envelope: dict, what: str, kind: type) -> Any:
+        reply, out = self._exchange(envelope, [], what)
+        if "error" in reply:
+            raise learner_exception(reply["error"])
+        value = self.codec.decode(reply.get("ok"), out)
+        if not isinstance(value, kind):
+            raise WorkerCrashed("the worker sent a malformed answer")
+        return value
+
     def get(self, name: str) -> Any:
         owner = self.catalogue.owner_of(name)
         if owner is None:

@@ -10,6 +10,8 @@ import pytest
 
 from gradeschool.core.catalogue import load_catalogue
 from gradeschool.core.implementation import ForbiddenImport, Implementation, ImplementationError
+from gradeschool.core.local import LocalImplementation
+from gradeschool.core.paths import solutions_dir
 from gradeschool.grading.isolated import IsolatedImplementation
 from gradeschool.grading.process import Limits
 from gradeschool.grading.remote import InputChanged, RemoteObject
@@ -41,7 +43,7 @@ def tiny(tmp_path):
 
 def test_it_is_an_implementation_and_sandboxed_by_default(tiny):
     impl = tiny("def relu(x):\n    return x\n")
-    assert isinstance(impl, Implementation)
+    assert isinstance(impl, Implementation) and isinstance(LocalImplementation(solutions_dir()), Implementation)
     assert impl.box is not None and impl.sandbox["tool"] == "bubblewrap"
     assert impl.relu(np.ones(2)).tolist() == [1.0, 1.0]
 
@@ -189,3 +191,18 @@ def test_a_hung_exercise_fails_fast_and_the_next_gets_a_fresh_worker(tiny):
     assert impl.state(CATALOGUE.exercise("step")).status == "ready"
     assert impl.step(np.ones(2)).tolist() == [1.0, 1.0]
     assert impl.worker_starts == 2 and impl.disturbed == []
+
+
+def test_learner_code_writes_files_into_a_scratch_folder_of_its_own(tiny, tmp_path):
+    """ModelCheckpoint(path=...) writes files: in isolation the judge's tmp_path is not in
+    the sandbox (the solution scored 1/2 there), so a test asks the implementation for a
+    folder learner code can write to, and for its listing; only such folders are listed."""
+    impl = tiny("import numpy as np\n\ndef relu(folder):\n    np.save(folder + '/a.npy', np.ones(2))\n"
+                "    return folder\n")
+    judge_side = tmp_path / "judge"
+    judge_side.mkdir()
+    folder = impl.scratch_folder(judge_side)
+    assert not folder.startswith(str(tmp_path)) and impl.relu(folder) == folder
+    assert impl.list_folder(folder) == ["a.npy"] and not list(judge_side.iterdir())
+    with pytest.raises(Exception, match="not a scratch folder"):
+        impl.list_folder("/")

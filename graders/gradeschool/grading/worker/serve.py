@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import traceback
 import warnings
 
@@ -33,6 +34,8 @@ from .wire import (
     write_message,
 )
 
+MAX_FILES = 1000  # file names a scratch folder's listing gives
+
 
 class Worker:
     def __init__(self, read_fd: int, write_fd: int, config: dict):
@@ -43,6 +46,7 @@ class Worker:
         self.values = Values()
         self.benches: dict[int, speed.Bench] = {}
         self.pool = speed.Pool()
+        self.scratch: set[str] = set()
 
     # ------------------------------------------------------------ describing problems
     def where(self, err: BaseException) -> str:
@@ -93,6 +97,14 @@ class Worker:
         if op == Op.HAS:
             module = self.guards.load(req["topic"])
             return [n for n in req["names"] if not hasattr(module, n)]
+        if op == Op.SCRATCH:
+            folder = tempfile.mkdtemp(prefix="scratch-")
+            self.scratch.add(folder)
+            return folder
+        if op == Op.LISTDIR:
+            if req["path"] not in self.scratch:
+                raise ValueError("not a scratch folder of this worker")
+            return sorted(os.listdir(req["path"]))[:MAX_FILES]
         if op == Op.RELEASE:
             for hid in req["ids"]:
                 v.objects.pop(hid, None)

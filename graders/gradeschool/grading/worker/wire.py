@@ -66,6 +66,7 @@ class Op:
     PING, IMPORT, GET, HAS, RELEASE = "ping", "import", "get", "has", "release"
     CALL, GETATTR, SETATTR, GETITEM, SETITEM = "call", "getattr", "setattr", "getitem", "setitem"
     LEN, ITER, NEXT, CONTAINS = "len", "iter", "next", "contains"
+    SCRATCH, LISTDIR = "scratch", "listdir"  # a folder learner code may write files to, and its file names
     # speed measurements (gradeschool.grading.timing): all but RUN are untimed
     BENCH, INPUTS, RUN, COMMIT, REVEAL = "bench", "inputs", "run", "commit", "reveal"
     SPEED = (BENCH, INPUTS, RUN, COMMIT, REVEAL)
