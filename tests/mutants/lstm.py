@@ -609,3 +609,130 @@ class SineLSTM(sol.SineLSTM):  # noqa: F811
                 optimizer.step([self.grads[k] for k in keys])
             history.append(float(np.mean(losses)))
         return history
+
+
+# ---------------------------------------------------------------- the cells' loops (correct values, slow)
+# Each is right to the last digit; only the speed gates (tests/topics/test_lstm.py,
+# SPEED_GATES) can tell them from the solution. The forward loops keep the solution's cache,
+# so the solution's backward runs after them; the backward loops read the solution's cache.
+@mutant("rnn_cell", "sample_loop", "forward one sample at a time: h_next[n] = tanh(x[n] @ Wx + h_prev[n] @ Wh + b)",
+        replaces="rnn_cell_forward")
+def rnn_cell_forward(x, h_prev, Wx, Wh, b):  # noqa: F811
+    h_next = np.empty((x.shape[0], Wh.shape[1]), dtype=x.dtype)
+    for n in range(x.shape[0]):
+        h_next[n] = np.tanh(x[n] @ Wx + h_prev[n] @ Wh + b)
+    return h_next, (x, h_prev, Wx, Wh, h_next)
+
+
+@mutant("rnn_cell", "backward_sample_loop", "backward one sample at a time, the weight gradients summed with "
+        "np.outer per sample", replaces="rnn_cell_backward")
+def rnn_cell_backward(dh_next, cache):  # noqa: F811
+    x, h_prev, Wx, Wh, h_next = cache
+    dx, dh_prev = np.empty_like(x), np.empty_like(h_prev)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[1], dtype=x.dtype)
+    for n in range(x.shape[0]):
+        da = dh_next[n] * (1 - h_next[n] ** 2)
+        dx[n], dh_prev[n] = Wx @ da, Wh @ da
+        dWx += np.outer(x[n], da)
+        dWh += np.outer(h_prev[n], da)
+        db += da
+    return dx, dh_prev, dWx, dWh, db
+
+
+@mutant("rnn_cell", "unit_loop", "forward one hidden unit at a time: h_next[:, j] = tanh(x @ Wx[:, j] + "
+        "h_prev @ Wh[:, j] + b[j])", replaces="rnn_cell_forward")
+def rnn_cell_forward(x, h_prev, Wx, Wh, b):  # noqa: F811
+    h_next = np.empty((x.shape[0], Wh.shape[1]), dtype=x.dtype)
+    for j in range(Wh.shape[1]):
+        h_next[:, j] = np.tanh(x @ Wx[:, j] + h_prev @ Wh[:, j] + b[j])
+    return h_next, (x, h_prev, Wx, Wh, h_next)
+
+
+@mutant("lstm_cell", "sample_loop", "forward one sample at a time (the four gates of sample n, then its states)",
+        replaces="lstm_cell_forward")
+def lstm_cell_forward(x, h_prev, c_prev, Wx, Wh, b):  # noqa: F811
+    N, H = h_prev.shape
+    i, f, g, o, c_next, tc = (np.empty((N, H), dtype=x.dtype) for _ in range(6))
+    for n in range(N):
+        a = x[n] @ Wx + h_prev[n] @ Wh + b
+        i[n], f[n], g[n], o[n] = _sigmoid(a[:H]), _sigmoid(a[H:2 * H]), np.tanh(a[2 * H:3 * H]), _sigmoid(a[3 * H:])
+        c_next[n] = f[n] * c_prev[n] + i[n] * g[n]
+        tc[n] = np.tanh(c_next[n])
+    return o * tc, c_next, (x, h_prev, c_prev, Wx, Wh, i, f, g, o, tc)
+
+
+@mutant("lstm_cell", "backward_sample_loop", "backward one sample at a time, the weight gradients summed with "
+        "np.outer per sample", replaces="lstm_cell_backward")
+def lstm_cell_backward(dh_next, dc_next, cache):  # noqa: F811
+    x, h_prev, c_prev, Wx, Wh, i, f, g, o, tc = cache
+    dx, dh_prev, dc_prev = np.empty_like(x), np.empty_like(h_prev), np.empty_like(c_prev)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[1], dtype=x.dtype)
+    for n in range(x.shape[0]):
+        dc = dc_next[n] + dh_next[n] * o[n] * (1 - tc[n] ** 2)
+        da = np.concatenate([dc * g[n] * i[n] * (1 - i[n]), dc * c_prev[n] * f[n] * (1 - f[n]),
+                             dc * i[n] * (1 - g[n] ** 2), dh_next[n] * tc[n] * o[n] * (1 - o[n])])
+        dx[n], dh_prev[n], dc_prev[n] = Wx @ da, Wh @ da, dc * f[n]
+        dWx += np.outer(x[n], da)
+        dWh += np.outer(h_prev[n], da)
+        db += da
+    return dx, dh_prev, dc_prev, dWx, dWh, db
+
+
+@mutant("lstm_cell", "unit_loop", "forward one hidden unit at a time (its four gate columns j, H+j, 2H+j, 3H+j)",
+        replaces="lstm_cell_forward")
+def lstm_cell_forward(x, h_prev, c_prev, Wx, Wh, b):  # noqa: F811
+    N, H = h_prev.shape
+    i, f, g, o, c_next, tc = (np.empty((N, H), dtype=x.dtype) for _ in range(6))
+    for j in range(H):
+        cols = [j, H + j, 2 * H + j, 3 * H + j]
+        a = x @ Wx[:, cols] + h_prev @ Wh[:, cols] + b[cols]
+        i[:, j], f[:, j], g[:, j], o[:, j] = _sigmoid(a[:, 0]), _sigmoid(a[:, 1]), np.tanh(a[:, 2]), _sigmoid(a[:, 3])
+        c_next[:, j] = f[:, j] * c_prev[:, j] + i[:, j] * g[:, j]
+        tc[:, j] = np.tanh(c_next[:, j])
+    return o * tc, c_next, (x, h_prev, c_prev, Wx, Wh, i, f, g, o, tc)
+
+
+@mutant("gru_cell", "sample_loop", "forward one sample at a time (r, z and n of sample n)", replaces="gru_cell_forward")
+def gru_cell_forward(x, h_prev, Wx, Wh, bx, bh):  # noqa: F811
+    N, H = h_prev.shape
+    r, z, n_, hn = (np.empty((N, H), dtype=x.dtype) for _ in range(4))
+    for n in range(N):
+        ax, ah = x[n] @ Wx + bx, h_prev[n] @ Wh + bh
+        r[n], z[n] = _sigmoid(ax[:H] + ah[:H]), _sigmoid(ax[H:2 * H] + ah[H:2 * H])
+        hn[n] = ah[2 * H:]
+        n_[n] = np.tanh(ax[2 * H:] + r[n] * hn[n])
+    return (1 - z) * n_ + z * h_prev, (x, h_prev, Wx, Wh, r, z, n_, hn)
+
+
+@mutant("gru_cell", "backward_sample_loop", "backward one sample at a time, the weight gradients summed with "
+        "np.outer per sample", replaces="gru_cell_backward")
+def gru_cell_backward(dh_next, cache):  # noqa: F811
+    x, h_prev, Wx, Wh, r, z, n_, hn = cache
+    dx, dh_prev = np.empty_like(x), np.empty_like(h_prev)
+    dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
+    dbx, dbh = np.zeros(Wx.shape[1], dtype=x.dtype), np.zeros(Wh.shape[1], dtype=x.dtype)
+    for n in range(x.shape[0]):
+        dan = dh_next[n] * (1 - z[n]) * (1 - n_[n] ** 2)
+        dar = dan * hn[n] * r[n] * (1 - r[n])
+        daz = dh_next[n] * (h_prev[n] - n_[n]) * z[n] * (1 - z[n])
+        dax, dah = np.concatenate([dar, daz, dan]), np.concatenate([dar, daz, dan * r[n]])
+        dx[n], dh_prev[n] = Wx @ dax, dh_next[n] * z[n] + Wh @ dah
+        dWx += np.outer(x[n], dax)
+        dWh += np.outer(h_prev[n], dah)
+        dbx += dax
+        dbh += dah
+    return dx, dh_prev, dWx, dWh, dbx, dbh
+
+
+@mutant("gru_cell", "unit_loop", "forward one hidden unit at a time (its three gate columns j, H+j, 2H+j)",
+        replaces="gru_cell_forward")
+def gru_cell_forward(x, h_prev, Wx, Wh, bx, bh):  # noqa: F811
+    N, H = h_prev.shape
+    r, z, n_, hn = (np.empty((N, H), dtype=x.dtype) for _ in range(4))
+    for j in range(H):
+        cols = [j, H + j, 2 * H + j]
+        ax, ah = x @ Wx[:, cols] + bx[cols], h_prev @ Wh[:, cols] + bh[cols]
+        r[:, j], z[:, j] = _sigmoid(ax[:, 0] + ah[:, 0]), _sigmoid(ax[:, 1] + ah[:, 1])
+        hn[:, j] = ah[:, 2]
+        n_[:, j] = np.tanh(ax[:, 2] + r[:, j] * hn[:, j])
+    return (1 - z) * n_ + z * h_prev, (x, h_prev, Wx, Wh, r, z, n_, hn)

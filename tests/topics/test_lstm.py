@@ -482,3 +482,116 @@ def test_rnn_speed(impl, benchmark, shape, dtype):
     assert_speed(benchmark, impl, rnn_forward_backward(impl), torch_rnn_forward_backward,
                  *speed_args(shape, 1, dtype, lstm=False), max_ratio=RNN_MAX_RATIO,
                  name="rnn_forward + rnn_backward", hint=SPEED_HINT)
+
+
+# ---------------------------------------------------------------- speed: the cells
+from gradeschool.testing.gates import label, normal  # noqa: E402  (this block was added after the ones above)
+from gradeschool.testing.speed import Gate, gate_params, limited, run_gate  # noqa: E402
+
+
+def rnn_cell_pass(impl):
+    def rnn_cell_forward_backward(x, h_prev, Wx, Wh, b, dh_next):
+        h_next, cache = impl.rnn_cell_forward(x, h_prev, Wx, Wh, b)
+        return h_next, impl.rnn_cell_backward(dh_next, cache)
+
+    return rnn_cell_forward_backward
+
+
+def lstm_cell_pass(impl):
+    def lstm_cell_forward_backward(x, h_prev, c_prev, Wx, Wh, b, dh_next, dc_next):
+        h_next, c_next, cache = impl.lstm_cell_forward(x, h_prev, c_prev, Wx, Wh, b)
+        return h_next, c_next, impl.lstm_cell_backward(dh_next, dc_next, cache)
+
+    return lstm_cell_forward_backward
+
+
+def gru_cell_pass(impl):
+    def gru_cell_forward_backward(x, h_prev, Wx, Wh, bx, bh, dh_next):
+        h_next, cache = impl.gru_cell_forward(x, h_prev, Wx, Wh, bx, bh)
+        return h_next, impl.gru_cell_backward(dh_next, cache)
+
+    return gru_cell_forward_backward
+
+
+# torch's references: the docstrings' formulas in torch ops (torch's cells store the
+# transposed weights and two biases), differentiated by autograd
+def _leaves(*tensors):
+    return [t.detach().requires_grad_() for t in tensors]
+
+
+def torch_rnn_cell_pass(x, h_prev, Wx, Wh, b, dh_next):
+    with torch.enable_grad():
+        leaves = _leaves(x, h_prev, Wx, Wh, b)
+        x, h_prev, Wx, Wh, b = leaves
+        h_next = torch.tanh(x @ Wx + h_prev @ Wh + b)
+        return h_next.detach(), torch.autograd.grad(h_next, leaves, dh_next)
+
+
+def torch_lstm_cell_pass(x, h_prev, c_prev, Wx, Wh, b, dh_next, dc_next):
+    with torch.enable_grad():
+        leaves = _leaves(x, h_prev, c_prev, Wx, Wh, b)
+        x, h_prev, c_prev, Wx, Wh, b = leaves
+        a_i, a_f, a_g, a_o = (x @ Wx + h_prev @ Wh + b).chunk(4, dim=1)
+        c_next = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
+        h_next = torch.sigmoid(a_o) * torch.tanh(c_next)
+        return h_next.detach(), c_next.detach(), torch.autograd.grad((h_next, c_next), leaves, (dh_next, dc_next))
+
+
+def torch_gru_cell_pass(x, h_prev, Wx, Wh, bx, bh, dh_next):
+    with torch.enable_grad():
+        leaves = _leaves(x, h_prev, Wx, Wh, bx, bh)
+        x, h_prev, Wx, Wh, bx, bh = leaves
+        ax_r, ax_z, ax_n = (x @ Wx + bx).chunk(3, dim=1)
+        ah_r, ah_z, ah_n = (h_prev @ Wh + bh).chunk(3, dim=1)
+        r, z = torch.sigmoid(ax_r + ah_r), torch.sigmoid(ax_z + ah_z)
+        h_next = (1 - z) * torch.tanh(ax_n + r * ah_n) + z * h_prev
+        return h_next.detach(), torch.autograd.grad(h_next, leaves, dh_next)
+
+
+def cell_gate(exercise, gates, shape, states, biases, fn, torch_fn):
+    """A gate of a cell's forward + backward on (N, D, H) = `shape`: x, the `states` (h_prev,
+    and c_prev for the LSTM), Wx, Wh and the `biases`, then an upstream gradient per output."""
+    n, d, h = shape
+
+    def make(rng, dtype):
+        return (normal(rng, (n, d), dtype), *(normal(rng, (n, h), dtype) for _ in range(states)),
+                normal(rng, (d, gates * h), dtype, d ** -0.5), normal(rng, (h, gates * h), dtype, h ** -0.5),
+                *(normal(rng, (gates * h,), dtype) for _ in range(biases)),
+                *(normal(rng, (n, h), dtype) for _ in range(states)))
+
+    return Gate(exercise, f"{exercise}-{label(shape)}", make, fn, torch_fn,
+                name=f"{exercise}_forward + {exercise}_backward", hint=CELL_SPEED_HINT)
+
+
+CELL_SPEED_HINT = ("Is there a Python loop over the samples or over the hidden units? One step needs none: one "
+                   "matrix product per weight for the whole batch and all the gates, and each weight gradient is "
+                   "one product (x.T @ da), not a sum of np.outer over the samples.")
+# (N, D, H): many samples of few features and units (2048x4x8), for a loop over the samples
+# (forward, or backward with np.outer per sample); four samples of wide hidden layers (4x8x256),
+# for a loop over the hidden units. A loop over the input features (a sum of D outer products)
+# is not a natural way to write a cell and is not gated. The wide shapes' Wh (256 x 1024 for
+# the LSTM) is above the 128 KiB of the gate policy: at the H it allows (32 for the LSTM) a loop
+# over the units costs little more than torch's own overhead.
+CELL_SHAPES = {"rnn_cell": [(2048, 4, 8), (4, 8, 256)], "lstm_cell": [(2048, 4, 8), (4, 8, 256)],
+               "gru_cell": [(2048, 4, 8), (4, 8, 256)]}
+# Each exercise's limit (max_ratio), from tests/kit/testing/calibrate_gates.py --topic lstm
+# --runs 3 (load 2.3-3.4 on 2 shared cores; figures in tests/kit/testing/gate_figures.txt):
+# the slowest correct run (solution, alternatives) and the fastest loop at its gate:
+#   rnn_cell   correct <= 0.94, forward unit loop >= 4.47 (4x8x256, float64): 2.1x / 2.2x around 2
+#   lstm_cell  correct <= 1.73, forward unit loop >= 10.5 (4x8x256, float64): 2.3x / 2.6x around 4
+#   gru_cell   correct <= 1.45, forward unit loop >= 8.3 (4x8x256, float64, beside --busy): 2.8x / 2.1x around 4
+# The sample loops are 18x torch or more (9x the limit); the RNN's forward unit loop (five NumPy
+# calls per unit) is the closest call: its best runs were 4.1-4.5x torch at every H measured
+# (256, 384, 512, 1024; float64), while the solution slows down beyond H = 256.
+CELL_LIMITS = {"rnn_cell": 2, "lstm_cell": 4, "gru_cell": 4}
+SPEED_GATES = limited([
+    *[cell_gate("rnn_cell", 1, s, 1, 1, rnn_cell_pass, torch_rnn_cell_pass) for s in CELL_SHAPES["rnn_cell"]],
+    *[cell_gate("lstm_cell", 4, s, 2, 1, lstm_cell_pass, torch_lstm_cell_pass) for s in CELL_SHAPES["lstm_cell"]],
+    *[cell_gate("gru_cell", 3, s, 1, 2, gru_cell_pass, torch_gru_cell_pass) for s in CELL_SHAPES["gru_cell"]],
+], CELL_LIMITS)
+
+
+@pytest.mark.bench
+@pytest.mark.parametrize("gate, dtype", gate_params(SPEED_GATES))
+def test_cell_speed(impl, benchmark, gate, dtype):
+    run_gate(benchmark, impl, gate, dtype)

@@ -4,7 +4,9 @@
     python tests/kit/testing/calibrate_gates.py --topic neuron --runs 20 --exercise softmax
     python tests/kit/testing/calibrate_gates.py --json gates.json    # also save every ratio
 
-For each gate of tests/topics/test_<topic>.py (its SPEED_GATES list) and each dtype, it
+For each gate of tests/topics/test_<topic>.py (its SPEED_GATES list; speed tests outside that
+list, such as lstm's sequence gates test_lstm_speed and test_rnn_speed, are not measured here)
+and each dtype, it
 times, exactly as assert_speed does (speed.measure_ratio: one thread each, alternating with
 torch, more rounds for a ratio just over the limit):
 - `solution`: solutions/<topic>.py;
@@ -35,7 +37,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[3]
 ALTERNATIVES = Path(__file__).resolve().parent / "alternatives"
-TOPICS = ("neuron", "losses", "backprop", "optimizers", "regularization", "cnn")
+TOPICS = ("neuron", "losses", "backprop", "optimizers", "regularization", "cnn", "lstm")
 
 
 def topic_gates(topic: str) -> list:
