@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from gradeschool.datasets import load_sine_sequences, load_text
 from gradeschool.testing import assert_speed, compare
+from gradeschool.testing.gates import label, normal
 from gradeschool.testing.hints import mistake
 from gradeschool.testing.oracle import LearnerFailure, describe_call, describe_value, to_torch
 from gradeschool.testing.references import epoch_losses
@@ -37,6 +38,7 @@ from gradeschool.testing.references.lstm import (
     torch_sample,
     torch_state_gradients,
 )
+from gradeschool.testing.speed import Gate, gate_params, limited, run_gate
 from gradeschool.testing.strategies import lstm as ls
 from gradeschool.testing.tolerances.lstm import sizes_of
 
@@ -485,8 +487,6 @@ def test_rnn_speed(impl, benchmark, shape, dtype):
 
 
 # ---------------------------------------------------------------- speed: the cells
-from gradeschool.testing.gates import label, normal  # noqa: E402  (this block was added after the ones above)
-from gradeschool.testing.speed import Gate, gate_params, limited, run_gate  # noqa: E402
 
 
 def rnn_cell_pass(impl):
@@ -578,12 +578,14 @@ CELL_SHAPES = {"rnn_cell": [(2048, 4, 8), (4, 8, 256)], "lstm_cell": [(2048, 4, 
 # --runs 3 (load 2.3-3.4 on 2 shared cores; figures in tests/kit/testing/gate_figures.txt):
 # the slowest correct run (solution, alternatives) and the fastest loop at its gate:
 #   rnn_cell   correct <= 0.94, forward unit loop >= 4.47 (4x8x256, float64): 2.1x / 2.2x around 2
-#   lstm_cell  correct <= 1.73, forward unit loop >= 10.5 (4x8x256, float64): 2.3x / 2.6x around 4
+#   lstm_cell  correct <= 1.73, forward unit loop >= 10.5 (4x8x256, float64): 2.9x / 2.1x around 5
 #   gru_cell   correct <= 1.45, forward unit loop >= 8.3 (4x8x256, float64, beside --busy): 2.8x / 2.1x around 4
 # The sample loops are 18x torch or more (9x the limit); the RNN's forward unit loop (five NumPy
 # calls per unit) is the closest call: its best runs were 4.1-4.5x torch at every H measured
 # (256, 384, 512, 1024; float64), while the solution slows down beyond H = 256.
-CELL_LIMITS = {"rnn_cell": 2, "lstm_cell": 4, "gru_cell": 4}
+# lstm_cell at 5, not 4: one correct run (per-gate products, a deliberately busy second core)
+# measured 3.78; its loop over units is 10.5x and more, its loops over samples 18x and more
+CELL_LIMITS = {"rnn_cell": 2, "lstm_cell": 5, "gru_cell": 4}
 SPEED_GATES = limited([
     *[cell_gate("rnn_cell", 1, s, 1, 1, rnn_cell_pass, torch_rnn_cell_pass) for s in CELL_SHAPES["rnn_cell"]],
     *[cell_gate("lstm_cell", 4, s, 2, 1, lstm_cell_pass, torch_lstm_cell_pass) for s in CELL_SHAPES["lstm_cell"]],
