@@ -627,3 +627,193 @@ class TinyTransformer(sol.TinyTransformer):  # noqa: F811
     def attention_maps(self, x):
         self.forward(x)
         return np.stack([c["attn"][3][3].sum(axis=1) for c in self.cache[1]])
+
+
+# ---------------------------------------------------------------- loops (correct, too slow: the speed gates)
+@mutant("embedding", "position_loop_backward", "dW[idx[i]] += dout[i], one token position at a time: correct, "
+        "and too slow with 16384 tokens", replaces="embedding_backward")
+def embedding_backward(dout, cache):  # noqa: F811
+    idx, shape, padding_idx = cache
+    dW = np.zeros(shape, dtype=dout.dtype)
+    flat, rows = idx.reshape(-1), dout.reshape(-1, shape[1])
+    for i in range(len(flat)):
+        dW[flat[i]] += rows[i]
+    if padding_idx is not None:
+        dW[padding_idx] = 0
+    return dW
+
+
+@mutant("embedding", "sample_loop_backward", "np.add.at once per sample (row of idx): correct, and too slow "
+        "with many short samples", replaces="embedding_backward")
+def embedding_backward(dout, cache):  # noqa: F811
+    idx, shape, padding_idx = cache
+    dW = np.zeros(shape, dtype=dout.dtype)
+    idx2, rows = idx.reshape(len(idx), -1) if idx.ndim else idx.reshape(1, 1), dout.reshape(-1, shape[1])
+    per = idx2.shape[1]
+    for n in range(idx2.shape[0]):
+        np.add.at(dW, idx2[n], rows[n * per:(n + 1) * per])
+    if padding_idx is not None:
+        dW[padding_idx] = 0
+    return dW
+
+
+@mutant("embedding", "vocabulary_loop_backward", "dW[v] = dout[idx == v].sum(axis=0) for every token v used: "
+        "correct, and too slow with hundreds of distinct tokens", replaces="embedding_backward")
+def embedding_backward(dout, cache):  # noqa: F811
+    idx, shape, padding_idx = cache
+    dW = np.zeros(shape, dtype=dout.dtype)
+    for v in np.unique(idx):
+        dW[v] = dout[idx == v].sum(axis=0)
+    if padding_idx is not None:
+        dW[padding_idx] = 0
+    return dW
+
+
+@mutant("embedding", "position_loop_forward", "looks every position up in a Python loop: correct, and too slow "
+        "with 16384 tokens", replaces="embedding_forward")
+def embedding_forward(idx, W, padding_idx=None):  # noqa: F811
+    flat = idx.reshape(-1)
+    out = np.empty((len(flat), W.shape[1]), dtype=W.dtype)
+    for i in range(len(flat)):
+        out[i] = W[flat[i]]
+    return out.reshape(*idx.shape, W.shape[1]), (idx, W.shape, padding_idx)
+
+
+@mutant("skipgram_pairs", "double_loop", "for i in range(T): for j in range(i - window, i + window + 1): "
+        "correct, and too slow on a text of 8192 tokens")
+def skipgram_pairs(tokens, window):  # noqa: F811
+    return _pairs(tokens, window, lambda t, i, j, T: (t[i], t[j]) if 0 <= j < T and j != i else None)
+
+
+@mutant("skipgram_pairs", "center_loop", "one np.arange of contexts per center position: correct, and too slow "
+        "on a text of 8192 tokens")
+def skipgram_pairs(tokens, window):  # noqa: F811
+    tokens = np.asarray(tokens)
+    T = len(tokens)
+    parts = []
+    for i in range(T):
+        j = np.arange(max(0, i - window), min(T, i + window + 1))
+        j = j[j != i]
+        parts.append(np.stack([np.full(len(j), tokens[i]), tokens[j]], axis=1))
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 2), dtype=np.int64)
+
+
+@mutant("skipgram_loss", "sample_loop", "the loss and gradients of one (center, context, negatives) sample at a "
+        "time: correct, and too slow with 4096 samples")
+def skipgram_loss(center, context, negatives, W_in, W_out):  # noqa: F811
+    B = len(center)
+    dW_in, dW_out = np.zeros_like(W_in), np.zeros_like(W_out)
+    total = 0.0
+    for b in range(B):
+        v, u_o, u_n = W_in[center[b]], W_out[context[b]], W_out[negatives[b]]
+        pos, neg = v @ u_o, u_n @ v
+        total += np.logaddexp(0, -pos) + np.logaddexp(0, neg).sum()
+        dpos, dneg = -1 / (1 + np.exp(pos)) / B, 1 / (1 + np.exp(-neg)) / B
+        dW_in[center[b]] += dpos * u_o + dneg @ u_n
+        dW_out[context[b]] += dpos * v
+        np.add.at(dW_out, negatives[b], dneg[:, None] * v)
+    return np.asarray(total / B).astype(W_in.dtype)[()], (dW_in, dW_out)
+
+
+@mutant("positional_encoding", "position_loop", "one row per position in a Python loop: correct, and too slow "
+        "with 4096 positions")
+def positional_encoding(T, d_model, dtype=np.float64):  # noqa: F811
+    cols = np.arange(d_model)
+    freq = 1.0 / 10000.0 ** ((cols // 2 * 2) / d_model)
+    pe = np.empty((T, d_model))
+    for pos in range(T):
+        angles = pos * freq
+        pe[pos] = np.where(cols % 2 == 0, np.sin(angles), np.cos(angles))
+    return pe.astype(dtype)
+
+
+@mutant("positional_encoding", "column_loop", "for i in range(0, d_model, 2): pe[:, i] = sin, pe[:, i + 1] = cos "
+        "(the tutorial's loop): correct, and too slow with 4096 columns")
+def positional_encoding(T, d_model, dtype=np.float64):  # noqa: F811
+    pos = np.arange(T, dtype=np.float64)
+    pe = np.empty((T, d_model))
+    for i in range(0, d_model, 2):
+        angles = pos / 10000.0 ** (i / d_model)
+        pe[:, i] = np.sin(angles)
+        if i + 1 < d_model:
+            pe[:, i + 1] = np.cos(angles)
+    return pe.astype(dtype)
+
+
+def _attention_per_sample(q, k, v, attn_mask=None, scale=None):
+    """The solution's attention called once per sample (its cache: the whole batch's)."""
+    parts = [sol.scaled_dot_product_attention_forward(q[n:n + 1], k[n:n + 1], v[n:n + 1],
+                                                      attn_mask=None if attn_mask is None else attn_mask[n:n + 1],
+                                                      scale=scale) for n in range(len(q))]
+    out = np.concatenate([o for o, _ in parts])
+    weights = np.concatenate([c[3] for _, c in parts])
+    return out, (q, k, v, weights, scale)
+
+
+@mutant("multi_head_attention", "sample_loop_forward", "the projections and heads batched, but attention called "
+        "once per sample: correct, and too slow with 512 short sequences", replaces="multi_head_attention_forward")
+def multi_head_attention_forward(query, key, value, params, num_heads, key_padding_mask=None,  # noqa: F811
+                                 attn_mask=None, average_attn_weights=True):
+    N, L, E = query.shape
+    S, H, p = key.shape[1], num_heads, params
+    d = E // H
+    Q, q_cache = sol.dense_forward(query.reshape(N * L, -1), p["W_q"], p["b_q"])
+    K, k_cache = sol.dense_forward(key.reshape(N * S, -1), p["W_k"], p["b_k"])
+    V, v_cache = sol.dense_forward(value.reshape(N * S, -1), p["W_v"], p["b_v"])
+    allowed = np.ones((N, H, L, S), dtype=bool)
+    additive = np.zeros((N, H, L, S), dtype=query.dtype)
+    for m in (None if attn_mask is None else attn_mask.reshape(N, H, L, S) if attn_mask.ndim == 3 else attn_mask,
+              None if key_padding_mask is None else key_padding_mask[:, None, None, :]):
+        if m is None:
+            continue
+        if m.dtype == np.bool_:
+            allowed = allowed & ~m
+        else:
+            additive = additive + m.astype(query.dtype)
+    mask = np.where(allowed, additive, -np.inf).astype(query.dtype)
+
+    def heads(X, T):
+        return X.reshape(N, T, H, d).transpose(0, 2, 1, 3)
+
+    heads_out, attn_cache = _attention_per_sample(heads(Q, L), heads(K, S), heads(V, S), mask, 1.0 / math.sqrt(d))
+    out, o_cache = sol.dense_forward(heads_out.transpose(0, 2, 1, 3).reshape(N * L, E), p["W_o"], p["b_o"])
+    probs = attn_cache[3]
+    weights = probs.mean(axis=1) if average_attn_weights else probs
+    cache = (q_cache, k_cache, v_cache, attn_cache, o_cache, (N, L, S, H, d, key.shape[2], value.shape[2]))
+    return out.reshape(N, L, E), weights, cache
+
+
+def _merged(caches, N):
+    """The caches of one-sample calls as one cache of the batch: arrays stacked along their
+    first axis (rows, samples), the shared ones (parameters) and the rest kept from the
+    first, a shape tuple (1, ...) given the batch's N."""
+    first = caches[0]
+    if type(first) is np.ndarray:
+        return first if all(c is first for c in caches) else np.concatenate(caches)
+    if isinstance(first, dict):
+        return {k: _merged([c[k] for c in caches], N) for k in first}
+    if isinstance(first, tuple | list):
+        if len(first) in (3, 7) and all(type(x) is int for x in first) and first[0] == 1:
+            return type(first)((N, *first[1:]))
+        return type(first)(_merged([c[i] for c in caches], N) for i in range(len(first)))
+    return first
+
+
+@mutant("transformer_encoder_block", "sample_loop_forward", "the block's forward pass one sample at a time (the "
+        "caches stacked for the backward pass): correct, and too slow with 512 short sequences",
+        replaces="transformer_encoder_block_forward")
+def transformer_encoder_block_forward(x, params, num_heads, activation="relu", norm_first=False,  # noqa: F811
+                                      src_mask=None, src_key_padding_mask=None, eps=1e-5):
+    H, N = num_heads, len(x)
+    outs, caches = [], []
+    for n in range(N):
+        am = src_mask[n * H:(n + 1) * H] if src_mask is not None and src_mask.ndim == 3 else src_mask
+        kpm = None if src_key_padding_mask is None else src_key_padding_mask[n:n + 1]
+        out, cache = sol.transformer_encoder_block_forward(x[n:n + 1], params, H, activation, norm_first, am, kpm,
+                                                           eps)
+        outs.append(out)
+        caches.append(cache)
+    if not outs:
+        return sol.transformer_encoder_block_forward(x, params, H, activation, norm_first, src_mask,
+                                                     src_key_padding_mask, eps)
+    return np.concatenate(outs), _merged(caches, N)

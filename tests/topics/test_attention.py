@@ -21,25 +21,32 @@ from gradeschool.datasets import load_reversal
 from gradeschool.pictures.attention import anti_diagonal
 from gradeschool.testing import assert_speed, check_layer, compare, references
 from gradeschool.testing import strategies as gs
+from gradeschool.testing.gates import label, learner, normal
 from gradeschool.testing.hints import mistake
 from gradeschool.testing.oracle import describe_call, describe_value, expect, expect_tuple, to_torch
 from gradeschool.testing.references.attention import (
     TorchTiny,
+    block_gate,
     block_reference,
     by_name,
+    embedding_gate,
     mha_dead_rows_reference,
     mha_forward_backward,
+    mha_gate,
     mha_reference,
     mha_speed_module,
     positional_encoding_reference,
     sdpa_forward_backward,
+    skipgram_gate,
     skipgram_pairs_reference,
     skipgram_reference,
     tiny_adam_history,
     torch_mha_forward_backward,
+    torch_positional_encoding,
     torch_sdpa_forward_backward,
+    torch_skipgram_pairs,
 )
-from gradeschool.testing.speed import result_mismatch
+from gradeschool.testing.speed import Gate, gate_params, limited, result_mismatch, run_gate
 from gradeschool.testing.strategies import attention as ga
 from gradeschool.testing.strategies import backprop as gb
 from gradeschool.testing.tolerances.attention import (
@@ -617,3 +624,51 @@ def test_multi_head_attention_speed(impl, benchmark, shape, dtype):
                  max_ratio=MHA_MAX_RATIO, name="multi_head_attention_forward + multi_head_attention_backward",
                  hint=LOOP_HINT, check=lambda got, args: result_mismatch(  # the call's own args: timed runs' too
                      by_name(got), by_name(reference(*map(torch.from_numpy, args)))))
+
+
+# ---------------------------------------------------------------- speed: the Gate framework
+# The exercises above without a speed test of their own, and multi-head attention on many
+# short sequences (the shapes above have few samples: a forward that calls attention once
+# per sample passed them). Each shape makes long the axis a loop could run over: the token
+# positions and the samples (embedding, skip-gram), the text (skipgram_pairs), the positions
+# and the columns (positional_encoding), the samples (the block, multi-head attention). The
+# gates' builders (both sides of each timed pass) are in gradeschool.testing.references.attention.
+
+
+# Each exercise's limit (max_ratio): between the slowest correct style and the fastest loop
+# measured by tests/kit/testing/calibrate_gates.py --runs 3 (2 shared cores, load 2.4-3.6);
+# the figures are in tests/kit/testing/gate_figures.txt. Worst correct run / fastest loop run:
+# embedding 4.5x (the forward alone, W[idx] against F.embedding) / 21.5x (np.add.at per
+# position, forward + backward); skipgram_pairs 0.46x / 22.7x (the double loop);
+# skipgram_loss 2.6x / 39x (a loop over samples); positional_encoding 3.2x / 30x (the loop
+# over columns; over positions 69x); the block 0.83x / 15.3x (a loop over samples);
+# multi-head attention 2.2x / 24.9x (attention once per sample). Margins 2.15x or more.
+LIMITS = {
+    "embedding": 10,
+    "skipgram_pairs": 4,
+    "skipgram_loss": 10,
+    "positional_encoding": 10,
+    "transformer_encoder_block": 4,
+    "multi_head_attention": 7,
+}
+SPEED_GATES = limited([
+    *[embedding_gate(shape, 1000, 8) for shape in [(16384, 1), (1, 16384)]],
+    *[Gate("embedding", f"embedding_forward-{label(shape)}-V1000-E8", lambda rng, dtype, shape=shape: (
+        rng.integers(0, 1000, shape), normal(rng, (1000, 8), dtype)), lambda impl: lambda idx, W: (
+        impl.embedding_forward(idx, W)[0]), F.embedding, name="embedding_forward")
+      for shape in [(16384, 1), (1, 16384)]],
+    Gate("skipgram_pairs", "skipgram_pairs-8192-window2", lambda rng, dtype: (rng.integers(0, 1000, 8192), 2),
+         learner("skipgram_pairs"), torch_skipgram_pairs),
+    skipgram_gate(4096, 5, 1000, 8),
+    *[Gate("positional_encoding", f"positional_encoding-T{T}-d{d}", lambda rng, dtype, T=T, d=d: (
+        (T, d), {"dtype": dtype}), learner("positional_encoding"), torch_positional_encoding)
+      for T, d in [(4096, 4), (4, 4096)]],
+    block_gate(512, 4, 8, 2, 16),
+    mha_gate(2048, 2, 4, 2),
+], LIMITS)
+
+
+@pytest.mark.bench
+@pytest.mark.parametrize("gate, dtype", gate_params(SPEED_GATES))
+def test_speed(impl, benchmark, gate, dtype):
+    run_gate(benchmark, impl, gate, dtype)

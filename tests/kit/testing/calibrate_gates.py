@@ -37,7 +37,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[3]
 ALTERNATIVES = Path(__file__).resolve().parent / "alternatives"
-TOPICS = ("neuron", "losses", "backprop", "optimizers", "regularization", "cnn", "lstm")
+TOPICS = ("neuron", "losses", "backprop", "optimizers", "regularization", "cnn", "lstm", "attention")
 
 
 def topic_gates(topic: str) -> list:

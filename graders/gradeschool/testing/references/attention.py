@@ -13,8 +13,11 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
+from gradeschool.testing.gates import label, normal
+from gradeschool.testing.hints import mistake
 from gradeschool.testing.oracle import to_torch
 from gradeschool.testing.references import epoch_losses
+from gradeschool.testing.speed import Gate
 
 
 def positional_encoding_reference(T, d_model):
@@ -219,3 +222,156 @@ def mha_speed_module(E, H, dtype):
               "b_k": b[E:2 * E].copy(), "b_v": b[2 * E:].copy(), "W_o": state["out_proj.weight"].T.copy(),
               "b_o": state["out_proj.bias"].copy()}
     return module, params
+
+
+# ---------------------------------------------------------------- the Gate framework's gates
+def embedding_pass(impl):
+    def embedding_forward_backward(idx, W, dout):
+        out, cache = impl.embedding_forward(idx, W)
+        return out, impl.embedding_backward(dout, cache)
+
+    return embedding_forward_backward
+
+
+def torch_embedding_pass(idx, W, dout):
+    with torch.enable_grad():
+        w = W.detach().requires_grad_()
+        out = F.embedding(idx, w)
+        return out.detach(), torch.autograd.grad(out, w, dout)[0]
+
+
+def embedding_gate(shape, V, E):
+    def make(rng, dtype):
+        return rng.integers(0, V, shape), normal(rng, (V, E), dtype), normal(rng, (*shape, E), dtype)
+
+    return Gate("embedding", f"embedding-{label(shape)}-V{V}-E{E}", make, embedding_pass, torch_embedding_pass,
+                name="embedding_forward + embedding_backward")
+
+
+def torch_skipgram_pairs(tokens, window):
+    """skipgram_pairs_reference without its T x T matrix: the offsets -window..window (not
+    0) of every position, the ones inside the text, in row-major order."""
+    T = len(tokens)
+    offsets = torch.cat([torch.arange(-window, 0), torch.arange(1, window + 1)])
+    i = torch.arange(T)[:, None].expand(T, len(offsets))
+    j = i + offsets
+    inside = (j >= 0) & (j < T)
+    return torch.stack([tokens[i[inside]], tokens[j[inside]]], dim=1)
+
+
+def torch_positional_encoding(T, d_model, dtype):
+    return positional_encoding_reference(T, d_model).to(getattr(torch, np.dtype(dtype).name))
+
+
+def skipgram_pass(impl):
+    return impl.skipgram_loss
+
+
+def torch_skipgram_pass(center, context, negatives, W_in, W_out):
+    with torch.enable_grad():
+        tin, tout = W_in.detach().requires_grad_(), W_out.detach().requires_grad_()
+        loss = skipgram_reference(center, context, negatives, tin, tout)
+        return loss.detach(), torch.autograd.grad(loss, (tin, tout))
+
+
+def skipgram_gate(B, K, V, D):
+    def make(rng, dtype):
+        return (rng.integers(0, V, B), rng.integers(0, V, B), rng.integers(0, V, (B, K)),
+                normal(rng, (V, D), dtype, 0.5), normal(rng, (V, D), dtype, 0.5))
+
+    return Gate("skipgram_loss", f"skipgram_loss-B{B}-K{K}-V{V}-D{D}", make, skipgram_pass, torch_skipgram_pass)
+
+
+def kit_params(rng, dtype, E, F_=None):
+    """The multi-head attention's (and with F_, the encoder block's) parameters, kit layout."""
+    shapes = {f"{w}_{n}": (E, E) if w == "W" else (E,) for n in "qkvo" for w in "Wb"}
+    if F_:
+        shapes.update(W_1=(E, F_), b_1=(F_,), W_2=(F_, E), b_2=(E,))
+    p = {k: normal(rng, s, dtype, 1 / math.sqrt(s[0]) if len(s) == 2 else 0.1) for k, s in shapes.items()}
+    if F_:
+        p.update({f"{g}_{i}": (1.0 + normal(rng, E, dtype, 0.1)).astype(dtype) if g == "gamma" else
+                  normal(rng, E, dtype, 0.1) for i in (1, 2) for g in ("gamma", "beta")})
+    return p
+
+
+def self_mha_pass(impl, H):
+    def multi_head_attention_forward_backward(x, params, dout):
+        out, weights, cache = impl.multi_head_attention_forward(x, x, x, params, H)
+        dq, dk, dv, grads = impl.multi_head_attention_backward(dout, cache)
+        return out, weights, dq + dk + dv, {k: grads[k] for k in SPEED_GRADS}
+
+    return multi_head_attention_forward_backward
+
+
+_TORCH_LAYERS = {}
+
+
+def torch_layer(kind, E, H, F_=None):
+    """One torch module per kind, shape and dtype (float64 modules; parameters come in by
+    functional_call, in the tensors' dtype)."""
+    key = (kind, E, H, F_)
+    if key not in _TORCH_LAYERS:
+        _TORCH_LAYERS[key] = torch.nn.MultiheadAttention(E, H, batch_first=True) if kind == "mha" else \
+            torch.nn.TransformerEncoderLayer(E, H, F_, dropout=0.0, activation="relu", batch_first=True)
+    return _TORCH_LAYERS[key]
+
+
+def torch_self_mha_pass(H):
+    def forward_backward(x, params, dout):
+        with torch.enable_grad():
+            x = x.detach().requires_grad_()
+            p = {k: v.detach().requires_grad_() for k, v in params.items()}
+            out, weights = functional_call(torch_layer("mha", x.shape[-1], H), mha_state(p, x.shape[-1]), (x, x, x),
+                                           dict(need_weights=True))
+            grads = torch.autograd.grad(out, [x, *(p[k] for k in SPEED_GRADS)], dout)
+        return out.detach(), weights.detach(), grads[0], dict(zip(SPEED_GRADS, grads[1:], strict=True))
+
+    return forward_backward
+
+
+def mha_gate(N, T, E, H):
+    def make(rng, dtype):
+        return normal(rng, (N, T, E), dtype), kit_params(rng, dtype, E), normal(rng, (N, T, E), dtype)
+
+    return Gate("multi_head_attention", f"multi_head_attention-N{N}-T{T}-E{E}-H{H}", make,
+                lambda impl: self_mha_pass(impl, H), torch_self_mha_pass(H),
+                name="multi_head_attention_forward + multi_head_attention_backward (self-attention)",
+                hint=mistake("scaled_dot_product_attention", "query_row_loop"))
+
+
+# not b_k: its exact gradient is 0 (see SPEED_GRADS)
+BLOCK_GRADS = [*SPEED_GRADS, "W_1", "b_1", "W_2", "b_2", "gamma_1", "beta_1", "gamma_2", "beta_2"]
+
+
+def block_pass(H):
+    def for_impl(impl):
+        def transformer_encoder_block_forward_backward(x, params, dout):
+            out, cache = impl.transformer_encoder_block_forward(x, params, H)
+            dx, grads = impl.transformer_encoder_block_backward(dout, cache)
+            return out, dx, {k: grads[k] for k in BLOCK_GRADS}
+
+        return transformer_encoder_block_forward_backward
+
+    return for_impl
+
+
+def torch_block_pass(H):
+    def forward_backward(x, params, dout):
+        E, F_ = x.shape[-1], params["W_1"].shape[1]
+        with torch.enable_grad():
+            x = x.detach().requires_grad_()
+            p = {k: v.detach().requires_grad_() for k, v in params.items()}
+            out = functional_call(torch_layer("block", E, H, F_), block_state(p), (x,))
+            grads = torch.autograd.grad(out, [x, *(p[k] for k in BLOCK_GRADS)], dout)
+        return out.detach(), grads[0], dict(zip(BLOCK_GRADS, grads[1:], strict=True))
+
+    return forward_backward
+
+
+def block_gate(N, T, E, H, F_):
+    def make(rng, dtype):
+        return normal(rng, (N, T, E), dtype), kit_params(rng, dtype, E, F_), normal(rng, (N, T, E), dtype)
+
+    return Gate("transformer_encoder_block", f"transformer_encoder_block-N{N}-T{T}-E{E}-H{H}-F{F_}", make,
+                block_pass(H), torch_block_pass(H),
+                name="transformer_encoder_block_forward + transformer_encoder_block_backward (post-norm, relu)")
