@@ -245,7 +245,7 @@ def embedding_gate(shape, V, E):
         return rng.integers(0, V, shape), normal(rng, (V, E), dtype), normal(rng, (*shape, E), dtype)
 
     return Gate("embedding", f"embedding-{label(shape)}-V{V}-E{E}", make, embedding_pass, torch_embedding_pass,
-                name="embedding_forward + embedding_backward")
+                name="embedding_forward + embedding_backward", hint=mistake("embedding", "slow_gradient"))
 
 
 def torch_skipgram_pairs(tokens, window):
