@@ -88,7 +88,7 @@ def test_positional_encoding_of_extreme_sizes(impl, T, d_model, dtype):
     the public tests' 200, and an odd width of 513 whose last column is a sine."""
     got = impl.positional_encoding(T, d_model, dtype=dtype)
     # sin and cos of angles up to T: an angle rounded in the dtype is off by eps * T
-    compare(got, ra.positional_encoding_reference(T, d_model), call=f"positional_encoding(T={T}, "
+    compare(got, ra.sinusoidal_table(T, d_model), call=f"positional_encoding(T={T}, "
             f"d_model={d_model}, dtype={dtype.__name__})", what="PE", dtype=dtype, scale=T,
             hint=mistake("positional_encoding", "odd_width") if d_model % 2
             else mistake("positional_encoding", "columns"))

@@ -35,16 +35,16 @@ from gradeschool.testing.references.attention import (
     mha_gate,
     mha_reference,
     mha_speed_module,
-    positional_encoding_reference,
     sdpa_forward_backward,
+    sinusoidal_table,
     skipgram_gate,
-    skipgram_pairs_reference,
     skipgram_reference,
     tiny_adam_history,
     torch_mha_forward_backward,
     torch_positional_encoding,
     torch_sdpa_forward_backward,
     torch_skipgram_pairs,
+    window_pairs,
 )
 from gradeschool.testing.speed import Gate, gate_params, limited, result_mismatch, run_gate
 from gradeschool.testing.strategies import attention as ga
@@ -136,7 +136,7 @@ def test_positional_encoding_matches_the_closed_form(impl, T, d_model, dtype):
     call = f"positional_encoding(T={T}, d_model={d_model}, dtype={dtype.__name__})"
     got = impl.positional_encoding(T, d_model, dtype=dtype)
     # sin and cos of angles up to T: an angle rounded in the dtype is off by eps * T
-    compare(got, positional_encoding_reference(T, d_model), call=call, what="PE", dtype=dtype, scale=T,
+    compare(got, sinusoidal_table(T, d_model), call=call, what="PE", dtype=dtype, scale=T,
             hint=mistake("positional_encoding", "columns"))
 
 
@@ -415,7 +415,7 @@ def test_skipgram_pairs(impl, case):
     before = tokens.copy()
     got = impl.skipgram_pairs(tokens, window)
     expect(np.array_equal(before, tokens), call, "modified its input `tokens` in place")
-    expected = skipgram_pairs_reference(tokens, window).reshape(-1, 2)
+    expected = window_pairs(tokens, window).reshape(-1, 2)
     expect(type(got) is np.ndarray and got.dtype.kind in "iu" and got.shape == expected.shape, call,
            f"returned {describe_value(got)}, expected an integer array of shape {expected.shape}",
            "One row (center token, context token) per pair; np.zeros((0, 2), dtype=np.int64) when there is none.")

@@ -20,7 +20,7 @@ from gradeschool.testing.references import epoch_losses
 from gradeschool.testing.speed import Gate
 
 
-def positional_encoding_reference(T, d_model):
+def sinusoidal_table(T, d_model):
     """The closed form, as torch's transformer tutorial writes it (float64):
     PE[pos, 2i] = sin(pos * exp(-2i log(10000) / d)), PE[pos, 2i + 1] = cos(the same)."""
     pos = torch.arange(T, dtype=torch.float64)[:, None]
@@ -57,7 +57,7 @@ def encoder_layer(E, H, F_, activation, norm_first, eps, device="cpu"):
                                             device=device)
 
 
-def skipgram_pairs_reference(tokens, window):
+def window_pairs(tokens, window):
     """(tokens[i], tokens[j]) for every i != j with |i - j| <= window, ordered by i, then j
     (torch's nonzero lists a matrix's entries in row-major order)."""
     t = torch.as_tensor(np.asarray(tokens, dtype=np.int64))
@@ -88,7 +88,7 @@ class TorchTiny:
         self.d_model, self.num_blocks = d_model, num_blocks
 
     def __call__(self, x):
-        h = F.embedding(torch.tensor(x), self.p["embedding"]) + positional_encoding_reference(x.shape[1], self.d_model)
+        h = F.embedding(torch.tensor(x), self.p["embedding"]) + sinusoidal_table(x.shape[1], self.d_model)
         for b in range(self.num_blocks):
             h = functional_call(self.layer, tiny_state(self.p, f"block{b}."), (h,))
         return h @ self.p["W_out"] + self.p["b_out"]
@@ -249,7 +249,7 @@ def embedding_gate(shape, V, E):
 
 
 def torch_skipgram_pairs(tokens, window):
-    """skipgram_pairs_reference without its T x T matrix: the offsets -window..window (not
+    """window_pairs without its T x T matrix: the offsets -window..window (not
     0) of every position, the ones inside the text, in row-major order."""
     T = len(tokens)
     offsets = torch.cat([torch.arange(-window, 0), torch.arange(1, window + 1)])
@@ -260,7 +260,7 @@ def torch_skipgram_pairs(tokens, window):
 
 
 def torch_positional_encoding(T, d_model, dtype):
-    return positional_encoding_reference(T, d_model).to(getattr(torch, np.dtype(dtype).name))
+    return sinusoidal_table(T, d_model).to(getattr(torch, np.dtype(dtype).name))
 
 
 def skipgram_pass(impl):
