@@ -233,11 +233,11 @@ def output_names(subs: list[Path]) -> dict[Path, str]:
     `alice.ipynb`), then its full name. Never one of grade-all's own files
     (`gradebook.csv`), never another submission's: one submission never writes over
     another's report, and the class files are always written."""
-    taken = {p.name for p in subs if p.is_dir()} | set(CLASS_FILES)
-    names = {}
+    folders = {p.name for p in subs if p.is_dir()}
+    names: dict[Path, str] = {}
     for p in subs:
-        name = p.name if p.is_dir() or p.stem in taken else p.stem
-        while name in CLASS_FILES:
+        name = p.name if p.is_dir() or p.stem in folders | CLASS_FILES else p.stem
+        while name in CLASS_FILES or name in names.values() or (name in folders and name != p.name):
             name += "_"
         names[p] = name
     return names

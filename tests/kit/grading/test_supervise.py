@@ -197,3 +197,17 @@ def test_every_submission_has_its_own_output_whatever_its_name(tmp_path, monkeyp
         assert json.loads((out / name / "report.json").read_text())["totals"]["points"] == got
     assert (out / "gradebook.csv").is_file() and (out / "pass_rates.csv").is_file()
     assert len((out / "gradebook.csv").read_text().splitlines()) == 1 + len(solved)
+
+
+def test_output_names_never_meet(tmp_path):
+    """A renamed class file's folder never lands on a folder that has that name already."""
+    for name in ["pass_rates.csv", "pass_rates.csv_", "bob", "alice"]:
+        (tmp_path / name).mkdir()
+    for name in ["alice.ipynb", "carol.ipynb", "gradebook.csv.ipynb"]:
+        (tmp_path / name).write_text("{}")
+    names = supervise.output_names(supervise.list_submissions(tmp_path))
+    assert len(set(names.values())) == len(names) and not set(names.values()) & supervise.CLASS_FILES
+    assert {p.name: n for p, n in names.items()} == {
+        "alice": "alice", "alice.ipynb": "alice.ipynb", "bob": "bob", "carol.ipynb": "carol",
+        "gradebook.csv.ipynb": "gradebook.csv.ipynb", "pass_rates.csv": "pass_rates.csv__",
+        "pass_rates.csv_": "pass_rates.csv_"}
