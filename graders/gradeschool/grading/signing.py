@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from gradeschool.core.paths import kit_root
@@ -60,8 +61,10 @@ def load_key() -> bytes:
             return key.encode("ascii")
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    tmp = path.with_name(f"key.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # a temporary file of its own (threads of one process race here too: the nbgrader
+    # regrade grades in a thread pool), linked into place atomically
+    fd, name = tempfile.mkstemp(prefix="key.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(key)
     try:

@@ -211,3 +211,27 @@ def test_output_names_never_meet(tmp_path):
         "alice": "alice", "alice.ipynb": "alice.ipynb", "bob": "bob", "carol.ipynb": "carol",
         "gradebook.csv.ipynb": "gradebook.csv.ipynb", "pass_rates.csv": "pass_rates.csv__",
         "pass_rates.csv_": "pass_rates.csv_"}
+
+
+def test_the_first_key_survives_threads_racing_for_it(tmp_path, monkeypatch):
+    """The nbgrader regrade grades in a thread pool: on a fresh kit its threads created the
+    key at once, shared one temporary file name (the process id) and crashed."""
+    import threading
+
+    monkeypatch.delenv(signing.KEY_ENV, raising=False)
+    monkeypatch.setattr(signing, "key_path", lambda: tmp_path / ".gradeschool" / "key")
+    keys, errors = [], []
+
+    def load():
+        try:
+            keys.append(signing.load_key())
+        except Exception as err:  # noqa: BLE001 - the failure is what this test looks for
+            errors.append(err)
+
+    threads = [threading.Thread(target=load) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(set(keys)) == 1 and len(keys) == 16
+    assert sorted(os.listdir(tmp_path / ".gradeschool")) == ["key"]
