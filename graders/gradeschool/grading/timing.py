@@ -136,6 +136,7 @@ class Timer:
         self.per_run = 1             # input sets per timed run (set by the warm-up)
         self.latency = pipe_latency()
         self.floor: float | None = None  # set by check(): the least figure the gate may use
+        self.refused = False  # set by check(): its runs used far more CPU than their best figure
         self.forked = False          # a process was started during a run: wall times count too
         self.seconds: float | None = None
         self.bench: int | None = None
@@ -350,6 +351,7 @@ class Timer:
         best = min(self.figures)
         self.floor = per_run / SLACK
         if per_run > REFUSE * best + (OVERHEAD + STRAY) / len(self.windows):
+            self.refused = True
             return (f"its timed runs used {per_run * 1e3:.3g} ms of CPU time each (measured by the judge, "
                     f"all its processes counted), more than their best figure of {best * 1e3:.3g} ms: "
                     "work was moved out of the runs it belongs to (done later, in the background or "

@@ -224,7 +224,6 @@ def assert_speed(
         options = {"expected": lambda run_args, run_kwargs: run_args, "mismatch": check, "keep": keep}
     else:
         options = {"expected": expected, "keep": keep}
-    candidate = impl.timer(fn, tuple(args), dict(kwargs), **options)
 
     def reference():
         with torch.no_grad():
@@ -236,7 +235,11 @@ def assert_speed(
         reference_cpu.seconds = time.thread_time() - began
         return result
 
-    with single_thread():
+    def measure(last: bool):
+        """(ratio, candidate seconds, torch seconds, the timer, whether the judge's CPU
+        accounting decided: the figure is the measurement's floor, or its runs were refused
+        as work moved out, which fails at once when this is the `last` try)."""
+        candidate = impl.timer(fn, tuple(args), dict(kwargs), **options)
         reference()
         ref_time = min(_once(reference) for _ in range(3))
         budget = max(0.25, 3 * max_ratio * ref_time)
@@ -252,11 +255,22 @@ def assert_speed(
         ratio, cand_time, ref_time = measure_ratio(candidate, compared, repeats, CLEARLY_OVER * max_ratio,
                                                    limit=max_ratio)
         untrusted = getattr(candidate, "check", lambda: None)()
-        if untrusted:
+        if untrusted and (last or not getattr(candidate, "refused", False)):
             raise LearnerFailure(f"{call}\n  earns no speed points: {untrusted}")
         floor = getattr(candidate, "floor", None)  # an isolated measurement's least figure
-        if floor is not None and floor > cand_time:
+        floored = floor is not None and floor > cand_time
+        if floored:
             cand_time, ratio = floor, floor / ref_time
+        return ratio, cand_time, ref_time, candidate, bool(untrusted) or (floored and ratio > max_ratio)
+
+    with single_thread():
+        # A measurement failed by the judge's CPU accounting (its floor, or runs refused as
+        # work moved out) is repeated once: a loaded machine's stray CPU second (page
+        # reclaim, a collection) lands on one measurement, not on two, while moved work
+        # is charged again each time.
+        ratio, cand_time, ref_time, candidate, accounted = measure(last=False)
+        if accounted:
+            ratio, cand_time, ref_time, candidate, _ = measure(last=True)
         benchmark.extra_info.update({"ratio": ratio, "torch_seconds": ref_time, "max_ratio": max_ratio})
         if ratio <= max_ratio and getattr(benchmark, "disabled", False) is False:
             benchmark.pedantic(candidate, rounds=3, iterations=1)

@@ -75,8 +75,10 @@ EXPECTED = {
 }
 # attacks on the speed figure, the kind of a test and in-place updates, graded with SPEED_SELECTION
 SPEED_CLASS = {"speed_noop", "speed_cache", "speed_ack_early", "speed_fork", "speed_precompute",
-               "speed_defer_commit", "too_slow_message", "zero_weights", "forged_updates"}
-SPEED_SELECTION = ["softmax", "mlp_forward", "dense_forward"]
+               "speed_defer_commit", "too_slow_message", "zero_weights"}
+SPEED_SELECTION = ["softmax", "mlp_forward"]
+# graded alone, on the one exercise it attacks (a class's grading of dense_forward costs minutes)
+FORGED_UPDATES = ("forged_updates", ["dense_forward"])
 HONEST_SPEED = ("bob", "carol")
 # the work is done elsewhere: no better figure
 MOVED_WORK = {"speed_ack_early", "speed_fork", "speed_precompute", "speed_defer_commit"}
@@ -89,7 +91,7 @@ TESTED_ELSEWHERE = {"fifo_module", "device_module", "huge_module", "hardlink_mod
 
 def test_every_adversarial_submission_is_listed():
     assert sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir()) == \
-        sorted({*EXPECTED, *SPEED_CLASS, *OVER_THE_CAPS, *TESTED_ELSEWHERE})
+        sorted({*EXPECTED, *SPEED_CLASS, FORGED_UPDATES[0], *OVER_THE_CAPS, *TESTED_ELSEWHERE})
 
 
 def huge_line_module() -> str:
@@ -142,14 +144,16 @@ def judged(tmp_path_factory):
         untouched = grade_one(exercises_dir(), tmp_path_factory.mktemp("untouched"), ["neuron"],
                               label="untouched")
         speed = grade_all(speed_subs, speed_out, jobs=1, selectors=SPEED_SELECTION, echo=lambda s: None)
-        return solved, untouched, speed
+        name, selection = FORGED_UPDATES
+        forged = grade_one(SUBMISSIONS / name, tmp_path_factory.mktemp(name), selection, label=name)
+        return solved, untouched, {**{g.name: g.report for g in speed}, name: forged}
 
     with ThreadPoolExecutor(1) as pool:
         others = pool.submit(beside)
         graded = grade_all(subs, out, jobs=2, selectors=SELECTION, limits=FAST, echo=lambda s: None)
         solved, untouched, speed = others.result()
     return {"adversarial": (subs, out, {g.name: g for g in graded}), "solutions": solved,
-            "untouched": untouched, "speed": {g.name: g.report for g in speed}}
+            "untouched": untouched, "speed": speed}
 
 
 @pytest.fixture(scope="module")
@@ -389,7 +393,7 @@ def _speed_tests(report, exercise="softmax"):
     return [t for t in e["tests"] if "test_speed" in t["name"]]
 
 
-@pytest.mark.parametrize("name", sorted(SPEED_CLASS - MOVED_WORK - {"zero_weights", "forged_updates"}))
+@pytest.mark.parametrize("name", sorted(SPEED_CLASS - MOVED_WORK - {"zero_weights"}))
 def test_a_faked_speed_earns_no_speed_points_and_no_figure(speed_class, name):
     """Issue 11, finding 8: a no-op swapped in during the warm-up, outputs cached between
     runs, a fast identity whose correctness failures say "is too slow": no speed test earns
