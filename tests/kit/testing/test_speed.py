@@ -87,44 +87,53 @@ def test_a_gate_runs_its_arguments_and_options():
 
 class Accounted:
     """An isolated implementation's timer as the gate sees it (grading/timing.py), for a
-    right relu: each measurement's CPU accounting comes from `verdicts` in turn: "ok", "floor"
-    (the whole measurement's CPU per run is 100x the runs' best: the figure is floored), or
-    "refused" (work moved out of the runs)."""
+    right relu timed against `spinning_relu` (1 ms of CPU): each measurement's verdict comes
+    from `verdicts` in turn: "ok" (figures of 1 ms), "floor" (the whole measurement's CPU
+    per run is 1000x that: the figure is floored), "refused" (work moved out of the runs),
+    or "spike" (figures of 100 ms: over the limit of 50x, under CLEARLY_OVER times it, as
+    when a stray spike of set-up CPU inflates a measurement's figures)."""
 
     def __init__(self, verdicts):
         self.verdicts, self.timers = list(verdicts), []
 
     def timer(self, fn, args, kwargs, **options):
         verdict = self.verdicts[len(self.timers)]
-        impl = self
 
         class Timer:
             cpu_figures = True
             floor, refused, seconds = None, False, None
 
             def __call__(self):
-                began = time.thread_time()
                 fn(*args, **kwargs)
-                self.seconds = time.thread_time() - began
+                self.seconds = 0.1 if verdict == "spike" else 0.001
 
             def check(self):
-                self.floor = 100 * self.seconds if verdict == "floor" else None
+                self.floor = 1.0 if verdict == "floor" else None
                 self.refused = verdict == "refused"
                 return "work was moved out of the runs" if self.refused else None
 
-        impl.timers.append(Timer())
-        return impl.timers[-1]
+        self.timers.append(Timer())
+        return self.timers[-1]
+
+
+def spinning_relu(x):
+    """torch.relu after 1 ms of this thread's CPU: a reference time the test knows."""
+    began = time.thread_time()
+    while time.thread_time() - began < 1e-3:
+        pass
+    return torch.relu(x)
 
 
 @pytest.mark.parametrize("verdicts, passes", [
-    (["floor", "ok"], True), (["refused", "ok"], True),
+    (["floor", "ok"], True), (["refused", "ok"], True), (["spike", "ok"], True),
     (["floor", "floor"], False), (["refused", "refused"], False), (["floor", "refused"], False),
+    (["spike", "spike"], False),
 ])
 def test_a_measurement_failed_by_the_cpu_accounting_is_repeated_once(verdicts, passes):
     """A stray CPU spike on a loaded machine (CI: a right relu floored at 48x torch, limit
     40x) costs one more measurement, not the points; moved work, charged every time, fails."""
     impl = Accounted(verdicts)
-    run = lambda: assert_speed(BENCH, impl, lambda x: np.maximum(x, 0), torch.relu, X, max_ratio=50)  # noqa: E731
+    run = lambda: assert_speed(BENCH, impl, lambda x: np.maximum(x, 0), spinning_relu, X, max_ratio=50)  # noqa: E731
     if passes:
         assert run() < 50
     else:
@@ -135,5 +144,5 @@ def test_a_measurement_failed_by_the_cpu_accounting_is_repeated_once(verdicts, p
 
 def test_a_measurement_the_accounting_passes_is_not_repeated():
     impl = Accounted(["ok", "floor"])
-    assert_speed(BENCH, impl, lambda x: np.maximum(x, 0), torch.relu, X, max_ratio=50)
+    assert_speed(BENCH, impl, lambda x: np.maximum(x, 0), spinning_relu, X, max_ratio=50)
     assert len(impl.timers) == 1
